@@ -3,36 +3,36 @@
 
 package ccc
 
-// GetConfigRequest is the request of GetConfig (config, read): GetConfig.
+// GetConfigRequest is the request of GetConfig (config, read): Read one configuration item.
 type GetConfigRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	Name       *string `json:"Name,omitempty" ccc:"Name,query" jsonschema:"required"`
-	ObjectId   *string `json:"ObjectId,omitempty" ccc:"ObjectId,query"`
-	ObjectType *string `json:"ObjectType,omitempty" ccc:"ObjectType,query" jsonschema:"required"`
+	Name       *string `json:"Name,omitempty" ccc:"Name,query" jsonschema:"required" jsonschema_description:"Name of the setting to read."`
+	ObjectId   *string `json:"ObjectId,omitempty" ccc:"ObjectId,query" jsonschema_description:"ID of that object; omit for instance-wide settings."`
+	ObjectType *string `json:"ObjectType,omitempty" ccc:"ObjectType,query" jsonschema:"required" jsonschema_description:"Kind of object the setting belongs to, such as the instance, a skill group or an agent."`
 }
 
 // Action returns "GetConfig".
 func (*GetConfigRequest) Action() string { return "GetConfig" }
 
-// ListConfigRequest is the request of ListConfig (config, read): ListConfig.
+// ListConfigRequest is the request of ListConfig (config, read): Read several configuration items.
 type ListConfigRequest struct {
-	ConfigItem []string `json:"ConfigItem,omitempty" ccc:"ConfigItem,query"`
+	ConfigItem []string `json:"ConfigItem,omitempty" ccc:"ConfigItem,query" jsonschema_description:"Names of the settings to read."`
 	InstanceId *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
 
 // Action returns "ListConfig".
 func (*ListConfigRequest) Action() string { return "ListConfig" }
 
-// GetServiceExtensionsRequest is the request of GetServiceExtensions (config, read): GetServiceExtensions.
+// GetServiceExtensionsRequest is the request of GetServiceExtensions (config, read): List service extension numbers.
 type GetServiceExtensionsRequest struct {
 	InstanceId  *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	ServiceType *string `json:"ServiceType,omitempty" ccc:"ServiceType,query" jsonschema:"required"`
+	ServiceType *string `json:"ServiceType,omitempty" ccc:"ServiceType,query" jsonschema:"required" jsonschema_description:"Kind of service whose extensions to list."`
 }
 
 // Action returns "GetServiceExtensions".
 func (*GetServiceExtensionsRequest) Action() string { return "GetServiceExtensions" }
 
-// RefreshTokenRequest is the request of RefreshToken (config, secret): RefreshToken.
+// RefreshTokenRequest is the request of RefreshToken (config, secret): Refresh the workbench token.
 type RefreshTokenRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
@@ -40,46 +40,46 @@ type RefreshTokenRequest struct {
 // Action returns "RefreshToken".
 func (*RefreshTokenRequest) Action() string { return "RefreshToken" }
 
-// RequestLoginInfoRequest is the request of RequestLoginInfo (config, secret): RequestLoginInfo.
+// RequestLoginInfoRequest is the request of RequestLoginInfo (config, secret): Get agent login information.
 type RequestLoginInfoRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query"`
+	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema_description:"Agent to sign in; omit for the agent of the calling RAM user."`
 }
 
 // Action returns "RequestLoginInfo".
 func (*RequestLoginInfoRequest) Action() string { return "RequestLoginInfo" }
 
-// LaunchAppraiseRequest is the request of LaunchAppraise (config, external): LaunchAppraise.
+// LaunchAppraiseRequest is the request of LaunchAppraise (config, external): Start a voice satisfaction survey.
 type LaunchAppraiseRequest struct {
-	Acid       *string `json:"Acid,omitempty" ccc:"Acid,query" jsonschema:"required"`
+	Acid       *string `json:"Acid,omitempty" ccc:"Acid,query" jsonschema:"required" jsonschema_description:"ID of the call the survey is about."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
 
 // Action returns "LaunchAppraise".
 func (*LaunchAppraiseRequest) Action() string { return "LaunchAppraise" }
 
-// LaunchShortMessageAppraiseRequest is the request of LaunchShortMessageAppraise (config, external): LaunchShortMessageAppraise.
+// LaunchShortMessageAppraiseRequest is the request of LaunchShortMessageAppraise (config, external): Send a satisfaction survey by SMS.
 type LaunchShortMessageAppraiseRequest struct {
-	Acid         *string `json:"Acid,omitempty" ccc:"Acid,query" jsonschema:"required"`
-	ContactType  *int64  `json:"ContactType,omitempty" ccc:"ContactType,query" jsonschema:"required"`
+	Acid         *string `json:"Acid,omitempty" ccc:"Acid,query" jsonschema:"required" jsonschema_description:"ID of the call the survey is about."`
+	ContactType  *int64  `json:"ContactType,omitempty" ccc:"ContactType,query" jsonschema:"required" jsonschema_description:"Direction of the call the survey is about (integer code)."`
 	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	PhoneNumbers *string `json:"PhoneNumbers,omitempty" ccc:"PhoneNumbers,query" jsonschema:"required"`
-	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query"`
+	PhoneNumbers *string `json:"PhoneNumbers,omitempty" ccc:"PhoneNumbers,query" jsonschema:"required" jsonschema_description:"Customer number to text the survey to."`
+	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill group that handled the call."`
 }
 
 // Action returns "LaunchShortMessageAppraise".
 func (*LaunchShortMessageAppraiseRequest) Action() string { return "LaunchShortMessageAppraise" }
 
-// GetTURNCredentialsRequest is the request of GetTURNCredentials (config, secret): GetTURNCredentials.
+// GetTURNCredentialsRequest is the request of GetTURNCredentials (config, secret): Get TURN relay credentials.
 type GetTURNCredentialsRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	UserName   *string `json:"UserName,omitempty" ccc:"UserName,query" jsonschema:"required"`
+	UserName   *string `json:"UserName,omitempty" ccc:"UserName,query" jsonschema:"required" jsonschema_description:"Login name of the agent who needs the relay."`
 }
 
 // Action returns "GetTURNCredentials".
 func (*GetTURNCredentialsRequest) Action() string { return "GetTURNCredentials" }
 
-// GetTURNServerListRequest is the request of GetTURNServerList (config, read): GetTURNServerList.
+// GetTURNServerListRequest is the request of GetTURNServerList (config, read): List TURN relay servers.
 type GetTURNServerListRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
@@ -87,27 +87,27 @@ type GetTURNServerListRequest struct {
 // Action returns "GetTURNServerList".
 func (*GetTURNServerListRequest) Action() string { return "GetTURNServerList" }
 
-// ListTrunkProvidersRequest is the request of ListTrunkProviders (config, read): ListTrunkProviders.
+// ListTrunkProvidersRequest is the request of ListTrunkProviders (config, read): List trunk providers in use.
 type ListTrunkProvidersRequest struct {
 }
 
 // Action returns "ListTrunkProviders".
 func (*ListTrunkProvidersRequest) Action() string { return "ListTrunkProviders" }
 
-// ListTrunksOfSkillGroupRequest is the request of ListTrunksOfSkillGroup (config, read): ListTrunksOfSkillGroup.
+// ListTrunksOfSkillGroupRequest is the request of ListTrunksOfSkillGroup (config, read): List trunks of a skill group.
 type ListTrunksOfSkillGroupRequest struct {
 	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required"`
+	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
 }
 
 // Action returns "ListTrunksOfSkillGroup".
 func (*ListTrunksOfSkillGroupRequest) Action() string { return "ListTrunksOfSkillGroup" }
 
-// ModifyPrimaryTrunksOfSkillGroupRequest is the request of ModifyPrimaryTrunksOfSkillGroup (config, destructive): ModifyPrimaryTrunksOfSkillGroup.
+// ModifyPrimaryTrunksOfSkillGroupRequest is the request of ModifyPrimaryTrunksOfSkillGroup (config, destructive): Change primary trunks of skill group.
 type ModifyPrimaryTrunksOfSkillGroupRequest struct {
 	InstanceId          *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	PrimaryProviderName []string `json:"PrimaryProviderName,omitempty" ccc:"PrimaryProviderName,query"`
-	SkillGroupId        *string  `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required"`
+	PrimaryProviderName []string `json:"PrimaryProviderName,omitempty" ccc:"PrimaryProviderName,query" jsonschema_description:"Trunk provider names to make primary. Find them with list_trunk_providers."`
+	SkillGroupId        *string  `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
 }
 
 // Action returns "ModifyPrimaryTrunksOfSkillGroup".
@@ -115,47 +115,47 @@ func (*ModifyPrimaryTrunksOfSkillGroupRequest) Action() string {
 	return "ModifyPrimaryTrunksOfSkillGroup"
 }
 
-// DisableTrunkProvidersRequest is the request of DisableTrunkProviders (config, destructive): DisableTrunkProviders.
+// DisableTrunkProvidersRequest is the request of DisableTrunkProviders (config, destructive): Disable trunk providers.
 type DisableTrunkProvidersRequest struct {
-	ProviderName []string `json:"ProviderName,omitempty" ccc:"ProviderName,query"`
+	ProviderName []string `json:"ProviderName,omitempty" ccc:"ProviderName,query" jsonschema_description:"Trunk provider names to disable. Find them with list_trunk_providers."`
 }
 
 // Action returns "DisableTrunkProviders".
 func (*DisableTrunkProvidersRequest) Action() string { return "DisableTrunkProviders" }
 
-// ListIvrTrackingDetailRequest is the request of ListIvrTrackingDetail (contactflow, read): ListIvrTrackingDetail.
+// ListIvrTrackingDetailRequest is the request of ListIvrTrackingDetail (contactflow, read): Trace a call through the IVR.
 type ListIvrTrackingDetailRequest struct {
-	CalledNumber  *string `json:"CalledNumber,omitempty" ccc:"CalledNumber,query"`
-	CallingNumber *string `json:"CallingNumber,omitempty" ccc:"CallingNumber,query"`
-	ContactId     *string `json:"ContactId,omitempty" ccc:"ContactId,query"`
+	CalledNumber  *string `json:"CalledNumber,omitempty" ccc:"CalledNumber,query" jsonschema_description:"Filter by the called number."`
+	CallingNumber *string `json:"CallingNumber,omitempty" ccc:"CallingNumber,query" jsonschema_description:"Filter by the calling (caller) number."`
+	ContactId     *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema_description:"Trace only this call."`
 	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required" jsonschema_description:"Rows per page."`
-	StartTime     *int64  `json:"StartTime,omitempty" ccc:"StartTime,query"`
-	StopTime      *int64  `json:"StopTime,omitempty" ccc:"StopTime,query"`
+	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
+	StartTime     *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
+	StopTime      *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
 }
 
 // Action returns "ListIvrTrackingDetail".
 func (*ListIvrTrackingDetailRequest) Action() string { return "ListIvrTrackingDetail" }
 
-// CreateContactFlowRequest is the request of CreateContactFlow (contactflow, write): CreateContactFlow.
+// CreateContactFlowRequest is the request of CreateContactFlow (contactflow, write): Create a contact flow.
 type CreateContactFlowRequest struct {
-	Canvas      *string `json:"Canvas,omitempty" ccc:"Canvas,body" jsonschema:"required"`
-	Content     *string `json:"Content,omitempty" ccc:"Content,body" jsonschema:"required"`
-	Description *string `json:"Description,omitempty" ccc:"Description,query"`
+	Canvas      *string `json:"Canvas,omitempty" ccc:"Canvas,body" jsonschema:"required" jsonschema_description:"Flow designer layout (JSON) of the contact flow."`
+	Content     *string `json:"Content,omitempty" ccc:"Content,body" jsonschema:"required" jsonschema_description:"Flow logic (JSON) of the contact flow."`
+	Description *string `json:"Description,omitempty" ccc:"Description,query" jsonschema_description:"Short description of the flow."`
 	InstanceId  *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	Name        *string `json:"Name,omitempty" ccc:"Name,query" jsonschema:"required"`
-	Type        *string `json:"Type,omitempty" ccc:"Type,query" jsonschema:"required"`
+	Name        *string `json:"Name,omitempty" ccc:"Name,query" jsonschema:"required" jsonschema_description:"Name of the new contact flow, unique in the instance."`
+	Type        *string `json:"Type,omitempty" ccc:"Type,query" jsonschema:"required" jsonschema_description:"Kind of contact flow, as the flow designer names it."`
 }
 
 // Action returns "CreateContactFlow".
 func (*CreateContactFlowRequest) Action() string { return "CreateContactFlow" }
 
-// CommitContactFlowVersionModificationRequest is the request of CommitContactFlowVersionModification (contactflow, write): CommitContactFlowVersionModification.
+// CommitContactFlowVersionModificationRequest is the request of CommitContactFlowVersionModification (contactflow, write): Save changes to a flow version.
 type CommitContactFlowVersionModificationRequest struct {
-	Canvas               *string `json:"Canvas,omitempty" ccc:"Canvas,body" jsonschema:"required"`
-	ContactFlowVersionId *string `json:"ContactFlowVersionId,omitempty" ccc:"ContactFlowVersionId,query" jsonschema:"required"`
-	Content              *string `json:"Content,omitempty" ccc:"Content,body" jsonschema:"required"`
+	Canvas               *string `json:"Canvas,omitempty" ccc:"Canvas,body" jsonschema:"required" jsonschema_description:"Flow designer layout (JSON) of the contact flow."`
+	ContactFlowVersionId *string `json:"ContactFlowVersionId,omitempty" ccc:"ContactFlowVersionId,query" jsonschema:"required" jsonschema_description:"Unpublished version to save into. Find it with list_contact_flows."`
+	Content              *string `json:"Content,omitempty" ccc:"Content,body" jsonschema:"required" jsonschema_description:"Flow logic (JSON) of the contact flow."`
 	InstanceId           *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
 
@@ -164,16 +164,16 @@ func (*CommitContactFlowVersionModificationRequest) Action() string {
 	return "CommitContactFlowVersionModification"
 }
 
-// GetRoutePointRequest is the request of GetRoutePoint (contactflow, read): GetRoutePoint.
+// GetRoutePointRequest is the request of GetRoutePoint (contactflow, read): Get the route point of a flow.
 type GetRoutePointRequest struct {
-	ContactFlowId *string `json:"ContactFlowId,omitempty" ccc:"ContactFlowId,query" jsonschema:"required"`
+	ContactFlowId *string `json:"ContactFlowId,omitempty" ccc:"ContactFlowId,query" jsonschema:"required" jsonschema_description:"Contact flow (IVR) ID. Find it with list_contact_flows."`
 	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
 
 // Action returns "GetRoutePoint".
 func (*GetRoutePointRequest) Action() string { return "GetRoutePoint" }
 
-// ListContactFlowsRequest is the request of ListContactFlows (contactflow, read): ListContactFlows.
+// ListContactFlowsRequest is the request of ListContactFlows (contactflow, read): List contact flows.
 type ListContactFlowsRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
@@ -181,17 +181,17 @@ type ListContactFlowsRequest struct {
 // Action returns "ListContactFlows".
 func (*ListContactFlowsRequest) Action() string { return "ListContactFlows" }
 
-// PublishContactFlowVersionRequest is the request of PublishContactFlowVersion (contactflow, destructive): PublishContactFlowVersion.
+// PublishContactFlowVersionRequest is the request of PublishContactFlowVersion (contactflow, destructive): Publish a contact flow version.
 type PublishContactFlowVersionRequest struct {
-	ContactFlowVersionId *string `json:"ContactFlowVersionId,omitempty" ccc:"ContactFlowVersionId,query" jsonschema:"required"`
+	ContactFlowVersionId *string `json:"ContactFlowVersionId,omitempty" ccc:"ContactFlowVersionId,query" jsonschema:"required" jsonschema_description:"Version to publish. Find it with list_contact_flows."`
 	InstanceId           *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	UseTianGong          *bool   `json:"UseTianGong,omitempty" ccc:"UseTianGong,query"`
+	UseTianGong          *bool   `json:"UseTianGong,omitempty" ccc:"UseTianGong,query" jsonschema_description:"Publish through the TianGong flow engine instead of the default one."`
 }
 
 // Action returns "PublishContactFlowVersion".
 func (*PublishContactFlowVersionRequest) Action() string { return "PublishContactFlowVersion" }
 
-// ListRolesRequest is the request of ListRoles (roles, read): ListRoles.
+// ListRolesRequest is the request of ListRoles (roles, read): List roles.
 type ListRolesRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
@@ -199,233 +199,233 @@ type ListRolesRequest struct {
 // Action returns "ListRoles".
 func (*ListRolesRequest) Action() string { return "ListRoles" }
 
-// AddPhoneNumberRequest is the request of AddPhoneNumber (numbers, write): AddPhoneNumber.
+// AddPhoneNumberRequest is the request of AddPhoneNumber (numbers, write): Add a phone number.
 type AddPhoneNumberRequest struct {
-	ContactFlowId *string `json:"ContactFlowId,omitempty" ccc:"ContactFlowId,query"`
+	ContactFlowId *string `json:"ContactFlowId,omitempty" ccc:"ContactFlowId,query" jsonschema_description:"Contact flow that answers calls to the number."`
 	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	PhoneNumber   *string `json:"PhoneNumber,omitempty" ccc:"PhoneNumber,query" jsonschema:"required"`
-	Usage         *string `json:"Usage,omitempty" ccc:"Usage,query" jsonschema:"required"`
+	PhoneNumber   *string `json:"PhoneNumber,omitempty" ccc:"PhoneNumber,query" jsonschema:"required" jsonschema_description:"Number to bind, one bought in the CCC console."`
+	Usage         *string `json:"Usage,omitempty" ccc:"Usage,query" jsonschema:"required,enum=Inbound,enum=Outbound,enum=Bidirection" jsonschema_description:"What the number is for: Inbound, Outbound or Bidirection."`
 }
 
 // Action returns "AddPhoneNumber".
 func (*AddPhoneNumberRequest) Action() string { return "AddPhoneNumber" }
 
-// RemovePhoneNumberRequest is the request of RemovePhoneNumber (numbers, destructive): RemovePhoneNumber.
+// RemovePhoneNumberRequest is the request of RemovePhoneNumber (numbers, destructive): Remove a phone number.
 type RemovePhoneNumberRequest struct {
 	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	PhoneNumberId *string `json:"PhoneNumberId,omitempty" ccc:"PhoneNumberId,query" jsonschema:"required"`
+	PhoneNumberId *string `json:"PhoneNumberId,omitempty" ccc:"PhoneNumberId,query" jsonschema:"required" jsonschema_description:"ID of a number bound to the instance. Find it with list_phone_numbers."`
 }
 
 // Action returns "RemovePhoneNumber".
 func (*RemovePhoneNumberRequest) Action() string { return "RemovePhoneNumber" }
 
-// ModifyPhoneNumberRequest is the request of ModifyPhoneNumber (numbers, destructive): ModifyPhoneNumber.
+// ModifyPhoneNumberRequest is the request of ModifyPhoneNumber (numbers, destructive): Change a phone number.
 type ModifyPhoneNumberRequest struct {
-	ContactFlowId *string  `json:"ContactFlowId,omitempty" ccc:"ContactFlowId,query"`
+	ContactFlowId *string  `json:"ContactFlowId,omitempty" ccc:"ContactFlowId,query" jsonschema_description:"Contact flow that answers calls to the number."`
 	InstanceId    *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	PhoneNumberId *string  `json:"PhoneNumberId,omitempty" ccc:"PhoneNumberId,query" jsonschema:"required"`
-	SkillGroupId  []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query"`
-	Usage         *string  `json:"Usage,omitempty" ccc:"Usage,query" jsonschema:"required"`
+	PhoneNumberId *string  `json:"PhoneNumberId,omitempty" ccc:"PhoneNumberId,query" jsonschema:"required" jsonschema_description:"ID of a number bound to the instance. Find it with list_phone_numbers."`
+	SkillGroupId  []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill groups that may use the number as caller ID."`
+	Usage         *string  `json:"Usage,omitempty" ccc:"Usage,query" jsonschema:"required" jsonschema_description:"What the number is for: Inbound, Outbound or Bidirection."`
 }
 
 // Action returns "ModifyPhoneNumber".
 func (*ModifyPhoneNumberRequest) Action() string { return "ModifyPhoneNumber" }
 
-// ListPhoneNumbersRequest is the request of ListPhoneNumbers (numbers, read): ListPhoneNumbers.
+// ListPhoneNumbersRequest is the request of ListPhoneNumbers (numbers, read): List phone numbers.
 type ListPhoneNumbersRequest struct {
 	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	OutboundOnly *bool   `json:"OutboundOnly,omitempty" ccc:"OutboundOnly,query" jsonschema:"required"`
+	OutboundOnly *bool   `json:"OutboundOnly,omitempty" ccc:"OutboundOnly,query" jsonschema:"required" jsonschema_description:"true: only numbers that may dial out; false: all numbers."`
 }
 
 // Action returns "ListPhoneNumbers".
 func (*ListPhoneNumbersRequest) Action() string { return "ListPhoneNumbers" }
 
-// GetNumberRegionInfoRequest is the request of GetNumberRegionInfo (numbers, read): GetNumberRegionInfo.
+// GetNumberRegionInfoRequest is the request of GetNumberRegionInfo (numbers, read): Look up where a number is from.
 type GetNumberRegionInfoRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	Number     *string `json:"Number,omitempty" ccc:"Number,query" jsonschema:"required"`
+	Number     *string `json:"Number,omitempty" ccc:"Number,query" jsonschema:"required" jsonschema_description:"Phone number to look up."`
 }
 
 // Action returns "GetNumberRegionInfo".
 func (*GetNumberRegionInfoRequest) Action() string { return "GetNumberRegionInfo" }
 
-// PickGlobalOutboundNumbersRequest is the request of PickGlobalOutboundNumbers (numbers, read): PickGlobalOutboundNumbers.
+// PickGlobalOutboundNumbersRequest is the request of PickGlobalOutboundNumbers (numbers, read): Pick caller IDs for a callee.
 type PickGlobalOutboundNumbersRequest struct {
-	CalleeNumber *string  `json:"CalleeNumber,omitempty" ccc:"CalleeNumber,query" jsonschema:"required"`
-	Count        *int64   `json:"Count,omitempty" ccc:"Count,query"`
+	CalleeNumber *string  `json:"CalleeNumber,omitempty" ccc:"CalleeNumber,query" jsonschema:"required" jsonschema_description:"Phone number to be called."`
+	Count        *int64   `json:"Count,omitempty" ccc:"Count,query" jsonschema_description:"How many caller IDs to return."`
 	InstanceId   *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	IsVirtual    *bool    `json:"IsVirtual,omitempty" ccc:"IsVirtual,query"`
-	SkillGroupId []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required"`
+	IsVirtual    *bool    `json:"IsVirtual,omitempty" ccc:"IsVirtual,query" jsonschema_description:"Also consider virtual (privacy) numbers."`
+	SkillGroupId []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill groups whose caller IDs may be used."`
 }
 
 // Action returns "PickGlobalOutboundNumbers".
 func (*PickGlobalOutboundNumbersRequest) Action() string { return "PickGlobalOutboundNumbers" }
 
-// PickLocalNumberRequest is the request of PickLocalNumber (numbers, read): PickLocalNumber.
+// PickLocalNumberRequest is the request of PickLocalNumber (numbers, read): Pick a local caller ID.
 type PickLocalNumberRequest struct {
-	CalleeNumber    *string  `json:"CalleeNumber,omitempty" ccc:"CalleeNumber,query" jsonschema:"required"`
-	CandidateNumber []string `json:"CandidateNumber,omitempty" ccc:"CandidateNumber,query" jsonschema:"required"`
+	CalleeNumber    *string  `json:"CalleeNumber,omitempty" ccc:"CalleeNumber,query" jsonschema:"required" jsonschema_description:"Phone number to be called."`
+	CandidateNumber []string `json:"CandidateNumber,omitempty" ccc:"CandidateNumber,query" jsonschema:"required" jsonschema_description:"Caller IDs to choose from, numbers bound to the instance."`
 	InstanceId      *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
 
 // Action returns "PickLocalNumber".
 func (*PickLocalNumberRequest) Action() string { return "PickLocalNumber" }
 
-// PickOutboundNumbersRequest is the request of PickOutboundNumbers (numbers, read): PickOutboundNumbers.
+// PickOutboundNumbersRequest is the request of PickOutboundNumbers (numbers, read): Pick outbound caller IDs.
 type PickOutboundNumbersRequest struct {
-	CalleeNumber    *string  `json:"CalleeNumber,omitempty" ccc:"CalleeNumber,query" jsonschema:"required"`
-	CandidateNumber []string `json:"CandidateNumber,omitempty" ccc:"CandidateNumber,query" jsonschema:"required"`
-	Count           *int64   `json:"Count,omitempty" ccc:"Count,query" jsonschema:"required"`
+	CalleeNumber    *string  `json:"CalleeNumber,omitempty" ccc:"CalleeNumber,query" jsonschema:"required" jsonschema_description:"Phone number to be called."`
+	CandidateNumber []string `json:"CandidateNumber,omitempty" ccc:"CandidateNumber,query" jsonschema:"required" jsonschema_description:"Caller IDs to choose from, numbers bound to the instance."`
+	Count           *int64   `json:"Count,omitempty" ccc:"Count,query" jsonschema:"required" jsonschema_description:"How many caller IDs to return."`
 	InstanceId      *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
 
 // Action returns "PickOutboundNumbers".
 func (*PickOutboundNumbersRequest) Action() string { return "PickOutboundNumbers" }
 
-// AddBulkPhoneNumbersRequest is the request of AddBulkPhoneNumbers (numbers, write): AddBulkPhoneNumbers.
+// AddBulkPhoneNumbersRequest is the request of AddBulkPhoneNumbers (numbers, write): Add many phone numbers.
 type AddBulkPhoneNumbersRequest struct {
-	ContactFlowId *string  `json:"ContactFlowId,omitempty" ccc:"ContactFlowId,query"`
+	ContactFlowId *string  `json:"ContactFlowId,omitempty" ccc:"ContactFlowId,query" jsonschema_description:"Contact flow that answers calls to the numbers."`
 	InstanceId    *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	PhoneNumber   []string `json:"PhoneNumber,omitempty" ccc:"PhoneNumber,query" jsonschema:"required"`
-	SkillGroupId  []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query"`
-	Usage         *string  `json:"Usage,omitempty" ccc:"Usage,query" jsonschema:"required"`
+	PhoneNumber   []string `json:"PhoneNumber,omitempty" ccc:"PhoneNumber,query" jsonschema:"required" jsonschema_description:"Numbers to bind, bought in the CCC console."`
+	SkillGroupId  []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill groups that may use the numbers as caller ID."`
+	Usage         *string  `json:"Usage,omitempty" ccc:"Usage,query" jsonschema:"required,enum=Inbound,enum=Outbound,enum=Bidirection" jsonschema_description:"What the number is for: Inbound, Outbound or Bidirection."`
 }
 
 // Action returns "AddBulkPhoneNumbers".
 func (*AddBulkPhoneNumbersRequest) Action() string { return "AddBulkPhoneNumbers" }
 
-// CallOnlinePrivacyNumberRequest is the request of CallOnlinePrivacyNumber (numbers, external): CallOnlinePrivacyNumber.
+// CallOnlinePrivacyNumberRequest is the request of CallOnlinePrivacyNumber (numbers, external): Call via a privacy number.
 type CallOnlinePrivacyNumberRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	TelA       *string `json:"TelA,omitempty" ccc:"TelA,query" jsonschema:"required"`
-	TelB       *string `json:"TelB,omitempty" ccc:"TelB,query" jsonschema:"required"`
+	TelA       *string `json:"TelA,omitempty" ccc:"TelA,query" jsonschema:"required" jsonschema_description:"First party's phone number."`
+	TelB       *string `json:"TelB,omitempty" ccc:"TelB,query" jsonschema:"required" jsonschema_description:"Second party's phone number."`
 }
 
 // Action returns "CallOnlinePrivacyNumber".
 func (*CallOnlinePrivacyNumberRequest) Action() string { return "CallOnlinePrivacyNumber" }
 
-// ListOutboundPhoneNumberOfUserRequest is the request of ListOutboundPhoneNumberOfUser (numbers, read): ListOutboundPhoneNumberOfUser.
+// ListOutboundPhoneNumberOfUserRequest is the request of ListOutboundPhoneNumberOfUser (numbers, read): List an agent's caller IDs.
 type ListOutboundPhoneNumberOfUserRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema_description:"Rows per page."`
-	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required"`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent user ID (not the RAM ID). Find it with list_users or find_users."`
 }
 
 // Action returns "ListOutboundPhoneNumberOfUser".
 func (*ListOutboundPhoneNumberOfUserRequest) Action() string { return "ListOutboundPhoneNumberOfUser" }
 
-// ModifyPrivacyNumberCallDetailRequest is the request of ModifyPrivacyNumberCallDetail (numbers, destructive): ModifyPrivacyNumberCallDetail.
+// ModifyPrivacyNumberCallDetailRequest is the request of ModifyPrivacyNumberCallDetail (numbers, destructive): Link privacy call to contact ID.
 type ModifyPrivacyNumberCallDetailRequest struct {
-	CallId     *string `json:"CallId,omitempty" ccc:"CallId,query" jsonschema:"required"`
-	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required"`
+	CallId     *string `json:"CallId,omitempty" ccc:"CallId,query" jsonschema:"required" jsonschema_description:"Call ID of the privacy-number call."`
+	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required" jsonschema_description:"CCC contact ID to attach to it."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
 
 // Action returns "ModifyPrivacyNumberCallDetail".
 func (*ModifyPrivacyNumberCallDetailRequest) Action() string { return "ModifyPrivacyNumberCallDetail" }
 
-// StartBack2BackCallRequest is the request of StartBack2BackCall (calls, external): StartBack2BackCall.
+// StartBack2BackCallRequest is the request of StartBack2BackCall (calls, external): Start a back-to-back call.
 type StartBack2BackCallRequest struct {
-	CallCenterNumber *string `json:"CallCenterNumber,omitempty" ccc:"CallCenterNumber,query"`
-	Callee           *string `json:"Callee,omitempty" ccc:"Callee,query" jsonschema:"required"`
-	Caller           *string `json:"Caller,omitempty" ccc:"Caller,query" jsonschema:"required"`
+	CallCenterNumber *string `json:"CallCenterNumber,omitempty" ccc:"CallCenterNumber,query" jsonschema_description:"Instance number shown as caller ID."`
+	Callee           *string `json:"Callee,omitempty" ccc:"Callee,query" jsonschema:"required" jsonschema_description:"Number rung once the caller answers."`
+	Caller           *string `json:"Caller,omitempty" ccc:"Caller,query" jsonschema:"required" jsonschema_description:"Number rung first, usually the agent's phone."`
 	InstanceId       *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	WorkflowId       *string `json:"WorkflowId,omitempty" ccc:"WorkflowId,query"`
+	WorkflowId       *string `json:"WorkflowId,omitempty" ccc:"WorkflowId,query" jsonschema_description:"Contact flow to run for the call."`
 }
 
 // Action returns "StartBack2BackCall".
 func (*StartBack2BackCallRequest) Action() string { return "StartBack2BackCall" }
 
-// DialExRequest is the request of DialEx (calls, external): DialEx.
+// DialExRequest is the request of DialEx (calls, external): Place a call from the back end.
 type DialExRequest struct {
-	AnswerMode *int64  `json:"AnswerMode,omitempty" ccc:"AnswerMode,query" jsonschema:"required"`
-	Callee     *string `json:"Callee,omitempty" ccc:"Callee,query" jsonschema:"required"`
-	Caller     *string `json:"Caller,omitempty" ccc:"Caller,query" jsonschema:"required"`
+	AnswerMode *int64  `json:"AnswerMode,omitempty" ccc:"AnswerMode,query" jsonschema:"required" jsonschema_description:"How the answered call is handled (integer code of the service)."`
+	Callee     *string `json:"Callee,omitempty" ccc:"Callee,query" jsonschema:"required" jsonschema_description:"Phone number of the person to call."`
+	Caller     *string `json:"Caller,omitempty" ccc:"Caller,query" jsonschema:"required" jsonschema_description:"Caller ID shown to the callee, a number of the instance."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	Provider   *string `json:"Provider,omitempty" ccc:"Provider,query"`
-	RoutPoint  *string `json:"RoutPoint,omitempty" ccc:"RoutPoint,query" jsonschema:"required"`
+	Provider   *string `json:"Provider,omitempty" ccc:"Provider,query" jsonschema_description:"Trunk provider to dial through."`
+	RoutPoint  *string `json:"RoutPoint,omitempty" ccc:"RoutPoint,query" jsonschema:"required" jsonschema_description:"Route point of the flow that handles the call. Find it with get_route_point."`
 }
 
 // Action returns "DialEx".
 func (*DialExRequest) Action() string { return "DialEx" }
 
-// CreateSkillGroupRequest is the request of CreateSkillGroup (skillgroups, write): CreateSkillGroup.
+// CreateSkillGroupRequest is the request of CreateSkillGroup (skillgroups, write): Create a skill group.
 type CreateSkillGroupRequest struct {
-	AllowPrivateOutboundNumber *bool    `json:"AllowPrivateOutboundNumber,omitempty" ccc:"AllowPrivateOutboundNumber,query"`
-	Description                *string  `json:"Description,omitempty" ccc:"Description,query"`
+	AllowPrivateOutboundNumber *bool    `json:"AllowPrivateOutboundNumber,omitempty" ccc:"AllowPrivateOutboundNumber,query" jsonschema_description:"Let agents call out from their personal number."`
+	Description                *string  `json:"Description,omitempty" ccc:"Description,query" jsonschema_description:"Short description of the group."`
 	InstanceId                 *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	Name                       *string  `json:"Name,omitempty" ccc:"Name,query" jsonschema:"required"`
-	OutboundPhoneNumberId      []string `json:"OutboundPhoneNumberId,omitempty" ccc:"OutboundPhoneNumberId,query"`
-	RoutingStrategy            *string  `json:"RoutingStrategy,omitempty" ccc:"RoutingStrategy,query"`
-	SkillLevel                 []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query"`
-	UserId                     []string `json:"UserId,omitempty" ccc:"UserId,query"`
+	Name                       *string  `json:"Name,omitempty" ccc:"Name,query" jsonschema:"required" jsonschema_description:"Name of the new skill group."`
+	OutboundPhoneNumberId      []string `json:"OutboundPhoneNumberId,omitempty" ccc:"OutboundPhoneNumberId,query" jsonschema_description:"Phone number IDs used as caller IDs. Find them with list_phone_numbers."`
+	RoutingStrategy            *string  `json:"RoutingStrategy,omitempty" ccc:"RoutingStrategy,query" jsonschema_description:"How the group hands calls to its agents."`
+	SkillLevel                 []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query" jsonschema_description:"Skill level of each agent, in the same order as UserId."`
+	UserId                     []string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema_description:"Agents to put in the group."`
 }
 
 // Action returns "CreateSkillGroup".
 func (*CreateSkillGroupRequest) Action() string { return "CreateSkillGroup" }
 
-// DeleteSkillGroupRequest is the request of DeleteSkillGroup (skillgroups, destructive): DeleteSkillGroup.
+// DeleteSkillGroupRequest is the request of DeleteSkillGroup (skillgroups, destructive): Delete a skill group.
 type DeleteSkillGroupRequest struct {
 	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required"`
+	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill group to delete."`
 }
 
 // Action returns "DeleteSkillGroup".
 func (*DeleteSkillGroupRequest) Action() string { return "DeleteSkillGroup" }
 
-// ModifySkillGroupRequest is the request of ModifySkillGroup (skillgroups, destructive): ModifySkillGroup.
+// ModifySkillGroupRequest is the request of ModifySkillGroup (skillgroups, destructive): Change a skill group.
 type ModifySkillGroupRequest struct {
-	AllowPrivateOutboundNumber *bool    `json:"AllowPrivateOutboundNumber,omitempty" ccc:"AllowPrivateOutboundNumber,query"`
-	Description                *string  `json:"Description,omitempty" ccc:"Description,query"`
+	AllowPrivateOutboundNumber *bool    `json:"AllowPrivateOutboundNumber,omitempty" ccc:"AllowPrivateOutboundNumber,query" jsonschema_description:"Let agents call out from their personal number."`
+	Description                *string  `json:"Description,omitempty" ccc:"Description,query" jsonschema_description:"New description of the group."`
 	InstanceId                 *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	Name                       *string  `json:"Name,omitempty" ccc:"Name,query" jsonschema:"required"`
-	OutboundPhoneNumberId      []string `json:"OutboundPhoneNumberId,omitempty" ccc:"OutboundPhoneNumberId,query"`
-	RoutingStrategy            *string  `json:"RoutingStrategy,omitempty" ccc:"RoutingStrategy,query"`
-	SkillGroupId               *string  `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required"`
-	SkillLevel                 []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query"`
-	UserId                     []string `json:"UserId,omitempty" ccc:"UserId,query"`
+	Name                       *string  `json:"Name,omitempty" ccc:"Name,query" jsonschema:"required" jsonschema_description:"New name of the group."`
+	OutboundPhoneNumberId      []string `json:"OutboundPhoneNumberId,omitempty" ccc:"OutboundPhoneNumberId,query" jsonschema_description:"Phone number IDs used as caller IDs. Find them with list_phone_numbers."`
+	RoutingStrategy            *string  `json:"RoutingStrategy,omitempty" ccc:"RoutingStrategy,query" jsonschema_description:"How the group hands calls to its agents."`
+	SkillGroupId               *string  `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
+	SkillLevel                 []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query" jsonschema_description:"Skill level of each agent, in the same order as UserId."`
+	UserId                     []string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema_description:"Full list of agents of the group after the change."`
 }
 
 // Action returns "ModifySkillGroup".
 func (*ModifySkillGroupRequest) Action() string { return "ModifySkillGroup" }
 
-// ListSkillGroupsRequest is the request of ListSkillGroups (skillgroups, read): ListSkillGroups.
+// ListSkillGroupsRequest is the request of ListSkillGroups (skillgroups, read): List skill groups.
 type ListSkillGroupsRequest struct {
 	InstanceId     *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	SkillGroupId   []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query"`
-	SkillGroupName []string `json:"SkillGroupName,omitempty" ccc:"SkillGroupName,query"`
+	SkillGroupId   []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Only these skill group IDs."`
+	SkillGroupName []string `json:"SkillGroupName,omitempty" ccc:"SkillGroupName,query" jsonschema_description:"Only skill groups with these names."`
 }
 
 // Action returns "ListSkillGroups".
 func (*ListSkillGroupsRequest) Action() string { return "ListSkillGroups" }
 
-// ListSkillGroupsOfUserRequest is the request of ListSkillGroupsOfUser (skillgroups, read): ListSkillGroupsOfUser.
+// ListSkillGroupsOfUserRequest is the request of ListSkillGroupsOfUser (skillgroups, read): List an agent's skill groups.
 type ListSkillGroupsOfUserRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required"`
+	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent user ID (not the RAM ID). Find it with list_users or find_users."`
 }
 
 // Action returns "ListSkillGroupsOfUser".
 func (*ListSkillGroupsOfUserRequest) Action() string { return "ListSkillGroupsOfUser" }
 
-// ListUsersOfSkillGroupRequest is the request of ListUsersOfSkillGroup (skillgroups, read): ListUsersOfSkillGroup.
+// ListUsersOfSkillGroupRequest is the request of ListUsersOfSkillGroup (skillgroups, read): List agents of a skill group.
 type ListUsersOfSkillGroupRequest struct {
 	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required" jsonschema_description:"Rows per page."`
-	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required"`
+	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
+	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
 }
 
 // Action returns "ListUsersOfSkillGroup".
 func (*ListUsersOfSkillGroupRequest) Action() string { return "ListUsersOfSkillGroup" }
 
-// ModifySkillGroupOutboundNumbersRequest is the request of ModifySkillGroupOutboundNumbers (skillgroups, destructive): ModifySkillGroupOutboundNumbers.
+// ModifySkillGroupOutboundNumbersRequest is the request of ModifySkillGroupOutboundNumbers (skillgroups, destructive): Change caller IDs of a skill group.
 type ModifySkillGroupOutboundNumbersRequest struct {
 	InstanceId            *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	OperationType         *int64   `json:"OperationType,omitempty" ccc:"OperationType,query" jsonschema:"required"`
-	OutboundPhoneNumberId []string `json:"OutboundPhoneNumberId,omitempty" ccc:"OutboundPhoneNumberId,query" jsonschema:"required"`
-	SkillGroupId          *string  `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required"`
+	OperationType         *int64   `json:"OperationType,omitempty" ccc:"OperationType,query" jsonschema:"required" jsonschema_description:"Whether to add or remove the numbers (integer code of the service)."`
+	OutboundPhoneNumberId []string `json:"OutboundPhoneNumberId,omitempty" ccc:"OutboundPhoneNumberId,query" jsonschema:"required" jsonschema_description:"Phone number IDs to add or remove."`
+	SkillGroupId          *string  `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
 }
 
 // Action returns "ModifySkillGroupOutboundNumbers".
@@ -433,17 +433,17 @@ func (*ModifySkillGroupOutboundNumbersRequest) Action() string {
 	return "ModifySkillGroupOutboundNumbers"
 }
 
-// RemoveUsersFromSkillGroupRequest is the request of RemoveUsersFromSkillGroup (skillgroups, destructive): RemoveUsersFromSkillGroup.
+// RemoveUsersFromSkillGroupRequest is the request of RemoveUsersFromSkillGroup (skillgroups, destructive): Remove agents from a skill group.
 type RemoveUsersFromSkillGroupRequest struct {
 	InstanceId   *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	SkillGroupId *string  `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required"`
-	UserId       []string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required"`
+	SkillGroupId *string  `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
+	UserId       []string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agents to remove from the group."`
 }
 
 // Action returns "RemoveUsersFromSkillGroup".
 func (*RemoveUsersFromSkillGroupRequest) Action() string { return "RemoveUsersFromSkillGroup" }
 
-// ListTransferableSkillGroupsRequest is the request of ListTransferableSkillGroups (skillgroups, read): ListTransferableSkillGroups.
+// ListTransferableSkillGroupsRequest is the request of ListTransferableSkillGroups (skillgroups, read): List skill groups for transfer.
 type ListTransferableSkillGroupsRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
@@ -451,79 +451,79 @@ type ListTransferableSkillGroupsRequest struct {
 // Action returns "ListTransferableSkillGroups".
 func (*ListTransferableSkillGroupsRequest) Action() string { return "ListTransferableSkillGroups" }
 
-// CreateUserRequest is the request of CreateUser (agents, write): CreateUser.
+// CreateUserRequest is the request of CreateUser (agents, write): Create an agent.
 type CreateUserRequest struct {
-	DisplayName             *string  `json:"DisplayName,omitempty" ccc:"DisplayName,query" jsonschema:"required"`
-	Email                   *string  `json:"Email,omitempty" ccc:"Email,query" jsonschema:"required"`
+	DisplayName             *string  `json:"DisplayName,omitempty" ccc:"DisplayName,query" jsonschema:"required" jsonschema_description:"Agent's display name."`
+	Email                   *string  `json:"Email,omitempty" ccc:"Email,query" jsonschema:"required" jsonschema_description:"Agent's email address."`
 	InstanceId              *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	LoginName               *string  `json:"LoginName,omitempty" ccc:"LoginName,query" jsonschema:"required"`
-	Phone                   *string  `json:"Phone,omitempty" ccc:"Phone,query"`
-	PrivateOutboundNumberId *string  `json:"PrivateOutboundNumberId,omitempty" ccc:"PrivateOutboundNumberId,query"`
-	RoleId                  []string `json:"RoleId,omitempty" ccc:"RoleId,query" jsonschema:"required"`
-	SkillGroupId            []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query"`
-	SkillLevel              []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query"`
+	LoginName               *string  `json:"LoginName,omitempty" ccc:"LoginName,query" jsonschema:"required" jsonschema_description:"Login name of the new RAM user and agent."`
+	Phone                   *string  `json:"Phone,omitempty" ccc:"Phone,query" jsonschema_description:"Agent's own phone number."`
+	PrivateOutboundNumberId *string  `json:"PrivateOutboundNumberId,omitempty" ccc:"PrivateOutboundNumberId,query" jsonschema_description:"Phone number ID reserved as this agent's personal caller ID."`
+	RoleId                  []string `json:"RoleId,omitempty" ccc:"RoleId,query" jsonschema:"required" jsonschema_description:"Role IDs to give the agent. Find them with list_roles."`
+	SkillGroupId            []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill groups to put the agent in."`
+	SkillLevel              []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query" jsonschema_description:"Skill level per skill group, in the same order as SkillGroupId."`
 }
 
 // Action returns "CreateUser".
 func (*CreateUserRequest) Action() string { return "CreateUser" }
 
-// RemoveUsersRequest is the request of RemoveUsers (agents, destructive): RemoveUsers.
+// RemoveUsersRequest is the request of RemoveUsers (agents, destructive): Remove agents.
 type RemoveUsersRequest struct {
 	InstanceId *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	UserId     []string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required"`
+	UserId     []string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agents to remove from the instance."`
 }
 
 // Action returns "RemoveUsers".
 func (*RemoveUsersRequest) Action() string { return "RemoveUsers" }
 
-// ModifyUserRequest is the request of ModifyUser (agents, destructive): ModifyUser.
+// ModifyUserRequest is the request of ModifyUser (agents, destructive): Change an agent.
 type ModifyUserRequest struct {
-	DisplayName             *string  `json:"DisplayName,omitempty" ccc:"DisplayName,query" jsonschema:"required"`
-	Email                   *string  `json:"Email,omitempty" ccc:"Email,query" jsonschema:"required"`
+	DisplayName             *string  `json:"DisplayName,omitempty" ccc:"DisplayName,query" jsonschema:"required" jsonschema_description:"Agent's display name."`
+	Email                   *string  `json:"Email,omitempty" ccc:"Email,query" jsonschema:"required" jsonschema_description:"Agent's email address."`
 	InstanceId              *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	Phone                   *string  `json:"Phone,omitempty" ccc:"Phone,query" jsonschema:"required"`
-	PrivateOutboundNumberId *string  `json:"PrivateOutboundNumberId,omitempty" ccc:"PrivateOutboundNumberId,query"`
-	RoleId                  []string `json:"RoleId,omitempty" ccc:"RoleId,query" jsonschema:"required"`
-	SkillGroupId            []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query"`
-	SkillLevel              []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query"`
-	UserId                  *string  `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required"`
+	Phone                   *string  `json:"Phone,omitempty" ccc:"Phone,query" jsonschema:"required" jsonschema_description:"Agent's own phone number."`
+	PrivateOutboundNumberId *string  `json:"PrivateOutboundNumberId,omitempty" ccc:"PrivateOutboundNumberId,query" jsonschema_description:"Phone number ID reserved as this agent's personal caller ID."`
+	RoleId                  []string `json:"RoleId,omitempty" ccc:"RoleId,query" jsonschema:"required" jsonschema_description:"Role IDs to give the agent. Find them with list_roles."`
+	SkillGroupId            []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Full list of the agent's skill groups after the change."`
+	SkillLevel              []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query" jsonschema_description:"Skill level per skill group, in the same order as SkillGroupId."`
+	UserId                  *string  `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent to change."`
 }
 
 // Action returns "ModifyUser".
 func (*ModifyUserRequest) Action() string { return "ModifyUser" }
 
-// GetUserRequest is the request of GetUser (agents, read): GetUser.
+// GetUserRequest is the request of GetUser (agents, read): Get an agent.
 type GetUserRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required"`
+	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent user ID (not the RAM ID). Find it with list_users or find_users."`
 }
 
 // Action returns "GetUser".
 func (*GetUserRequest) Action() string { return "GetUser" }
 
-// ListUsersRequest is the request of ListUsers (agents, read): ListUsers.
+// ListUsersRequest is the request of ListUsers (agents, read): List agents.
 type ListUsersRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required" jsonschema_description:"Rows per page."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
 }
 
 // Action returns "ListUsers".
 func (*ListUsersRequest) Action() string { return "ListUsers" }
 
-// AssignUsersRequest is the request of AssignUsers (agents, write): AssignUsers.
+// AssignUsersRequest is the request of AssignUsers (agents, write): Import RAM users as agents.
 type AssignUsersRequest struct {
 	InstanceId   *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	RoleId       []string `json:"RoleId,omitempty" ccc:"RoleId,query"`
-	SkillGroupId []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query"`
-	SkillLevel   []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query"`
-	UserRamId    []string `json:"UserRamId,omitempty" ccc:"UserRamId,query" jsonschema:"required"`
+	RoleId       []string `json:"RoleId,omitempty" ccc:"RoleId,query" jsonschema_description:"Role IDs to give the agent. Find them with list_roles."`
+	SkillGroupId []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill groups to put the agents in."`
+	SkillLevel   []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query" jsonschema_description:"Skill level per skill group, in the same order as SkillGroupId."`
+	UserRamId    []string `json:"UserRamId,omitempty" ccc:"UserRamId,query" jsonschema:"required" jsonschema_description:"RAM user IDs to turn into agents."`
 }
 
 // Action returns "AssignUsers".
 func (*AssignUsersRequest) Action() string { return "AssignUsers" }
 
-// ListRealTimeAgentRequest is the request of ListRealTimeAgent (agents, read): ListRealTimeAgent.
+// ListRealTimeAgentRequest is the request of ListRealTimeAgent (agents, read): List real-time agent states.
 type ListRealTimeAgentRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
@@ -531,136 +531,136 @@ type ListRealTimeAgentRequest struct {
 // Action returns "ListRealTimeAgent".
 func (*ListRealTimeAgentRequest) Action() string { return "ListRealTimeAgent" }
 
-// ResetUserStatusRequest is the request of ResetUserStatus (agents, destructive): ResetUserStatus.
+// ResetUserStatusRequest is the request of ResetUserStatus (agents, destructive): Reset stuck agent states.
 type ResetUserStatusRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	RamIdList  []int64 `json:"RamIdList,omitempty" ccc:"RamIdList,query"`
+	RamIdList  []int64 `json:"RamIdList,omitempty" ccc:"RamIdList,query" jsonschema_description:"RAM IDs of the agents to reset. Find them with list_users."`
 }
 
 // Action returns "ResetUserStatus".
 func (*ResetUserStatusRequest) Action() string { return "ResetUserStatus" }
 
-// FindUsersRequest is the request of FindUsers (agents, read): FindUsers.
+// FindUsersRequest is the request of FindUsers (agents, read): Search agents.
 type FindUsersRequest struct {
-	Criteria   *string `json:"Criteria,omitempty" ccc:"Criteria,query" jsonschema:"required"`
+	Criteria   *string `json:"Criteria,omitempty" ccc:"Criteria,query" jsonschema:"required" jsonschema_description:"Search text matched against agent names and logins."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required" jsonschema_description:"Rows per page."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
 }
 
 // Action returns "FindUsers".
 func (*FindUsersRequest) Action() string { return "FindUsers" }
 
-// ListAgentEventsRequest is the request of ListAgentEvents (agents, read): ListAgentEvents.
+// ListAgentEventsRequest is the request of ListAgentEvents (agents, read): List agent events.
 type ListAgentEventsRequest struct {
-	Event      []string `json:"Event,omitempty" ccc:"Event,query"`
+	Event      []string `json:"Event,omitempty" ccc:"Event,query" jsonschema_description:"Event names to include; omit for all."`
 	InstanceId *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	RamId      []string `json:"RamId,omitempty" ccc:"RamId,query" jsonschema:"required"`
-	StartTime  *int64   `json:"StartTime,omitempty" ccc:"StartTime,query"`
-	StopTime   *int64   `json:"StopTime,omitempty" ccc:"StopTime,query"`
+	RamId      []string `json:"RamId,omitempty" ccc:"RamId,query" jsonschema:"required" jsonschema_description:"RAM IDs of the agents. Find them with list_users."`
+	StartTime  *int64   `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
+	StopTime   *int64   `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
 }
 
 // Action returns "ListAgentEvents".
 func (*ListAgentEventsRequest) Action() string { return "ListAgentEvents" }
 
-// ModifySkillGroupOfUserRequest is the request of ModifySkillGroupOfUser (agents, destructive): ModifySkillGroupOfUser.
+// ModifySkillGroupOfUserRequest is the request of ModifySkillGroupOfUser (agents, destructive): Change an agent's skill groups.
 type ModifySkillGroupOfUserRequest struct {
 	InstanceId   *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	RoleId       []string `json:"RoleId,omitempty" ccc:"RoleId,query" jsonschema:"required"`
-	SkillGroupId []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query"`
-	SkillLevel   []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query"`
-	UserId       *string  `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required"`
+	RoleId       []string `json:"RoleId,omitempty" ccc:"RoleId,query" jsonschema:"required" jsonschema_description:"Role IDs to give the agent. Find them with list_roles."`
+	SkillGroupId []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Full list of the agent's skill groups after the change."`
+	SkillLevel   []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query" jsonschema_description:"Skill level per skill group, in the same order as SkillGroupId."`
+	UserId       *string  `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent to change."`
 }
 
 // Action returns "ModifySkillGroupOfUser".
 func (*ModifySkillGroupOfUserRequest) Action() string { return "ModifySkillGroupOfUser" }
 
-// GetUserByExtensionRequest is the request of GetUserByExtension (agents, read): GetUserByExtension.
+// GetUserByExtensionRequest is the request of GetUserByExtension (agents, read): Find agent by extension.
 type GetUserByExtensionRequest struct {
-	Extension  *string `json:"Extension,omitempty" ccc:"Extension,query" jsonschema:"required"`
+	Extension  *string `json:"Extension,omitempty" ccc:"Extension,query" jsonschema:"required" jsonschema_description:"Extension number of the agent."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
 
 // Action returns "GetUserByExtension".
 func (*GetUserByExtensionRequest) Action() string { return "GetUserByExtension" }
 
-// ListInstancesOfUserRequest is the request of ListInstancesOfUser (agents, read): ListInstancesOfUser.
+// ListInstancesOfUserRequest is the request of ListInstancesOfUser (agents, read): List my call center instances.
 type ListInstancesOfUserRequest struct {
 }
 
 // Action returns "ListInstancesOfUser".
 func (*ListInstancesOfUserRequest) Action() string { return "ListInstancesOfUser" }
 
-// DownloadRecordingRequest is the request of DownloadRecording (recordings, read): DownloadRecording.
+// DownloadRecordingRequest is the request of DownloadRecording (recordings, read): Get a recording download link.
 type DownloadRecordingRequest struct {
-	Channel    *string `json:"Channel,omitempty" ccc:"Channel,query"`
-	FileName   *string `json:"FileName,omitempty" ccc:"FileName,query" jsonschema:"required"`
+	Channel    *string `json:"Channel,omitempty" ccc:"Channel,query" jsonschema_description:"Which track of a dual-track recording to fetch; omit for the default."`
+	FileName   *string `json:"FileName,omitempty" ccc:"FileName,query" jsonschema:"required" jsonschema_description:"Recording file name. Find it with list_recordings_by_contact_id."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
 
 // Action returns "DownloadRecording".
 func (*DownloadRecordingRequest) Action() string { return "DownloadRecording" }
 
-// ListRecordingsByContactIdRequest is the request of ListRecordingsByContactId (recordings, read): ListRecordingsByContactId.
+// ListRecordingsByContactIdRequest is the request of ListRecordingsByContactId (recordings, read): List recordings of a call.
 type ListRecordingsByContactIdRequest struct {
-	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required"`
+	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required" jsonschema_description:"ID of one call (contact). Find it with list_call_detail_records."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
 
 // Action returns "ListRecordingsByContactId".
 func (*ListRecordingsByContactIdRequest) Action() string { return "ListRecordingsByContactId" }
 
-// DownloadAllTypeRecordingRequest is the request of DownloadAllTypeRecording (recordings, read): DownloadAllTypeRecording.
+// DownloadAllTypeRecordingRequest is the request of DownloadAllTypeRecording (recordings, read): Get all recording links of a call.
 type DownloadAllTypeRecordingRequest struct {
-	Channel    *string `json:"Channel,omitempty" ccc:"Channel,query"`
-	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required"`
+	Channel    *string `json:"Channel,omitempty" ccc:"Channel,query" jsonschema_description:"Which track of a dual-track recording to fetch; omit for the default."`
+	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required" jsonschema_description:"ID of one call (contact). Find it with list_call_detail_records."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
 
 // Action returns "DownloadAllTypeRecording".
 func (*DownloadAllTypeRecordingRequest) Action() string { return "DownloadAllTypeRecording" }
 
-// ListRecordingOfDualTrackRequest is the request of ListRecordingOfDualTrack (recordings, read): ListRecordingOfDualTrack.
+// ListRecordingOfDualTrackRequest is the request of ListRecordingOfDualTrack (recordings, read): List dual-track recordings.
 type ListRecordingOfDualTrackRequest struct {
-	AgentId       *string `json:"AgentId,omitempty" ccc:"AgentId,query"`
-	CalledNumber  *string `json:"CalledNumber,omitempty" ccc:"CalledNumber,query"`
-	CallingNumber *string `json:"CallingNumber,omitempty" ccc:"CallingNumber,query"`
-	ConnectId     *string `json:"ConnectId,omitempty" ccc:"ConnectId,query"`
+	AgentId       *string `json:"AgentId,omitempty" ccc:"AgentId,query" jsonschema_description:"Filter by agent ID."`
+	CalledNumber  *string `json:"CalledNumber,omitempty" ccc:"CalledNumber,query" jsonschema_description:"Filter by the called number."`
+	CallingNumber *string `json:"CallingNumber,omitempty" ccc:"CallingNumber,query" jsonschema_description:"Filter by the calling (caller) number."`
+	ConnectId     *string `json:"ConnectId,omitempty" ccc:"ConnectId,query" jsonschema_description:"Filter by connection ID of a call leg."`
 	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required" jsonschema_description:"Rows per page."`
-	StartTime     *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required"`
-	StopTime      *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema:"required"`
+	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
+	StartTime     *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
+	StopTime      *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema:"required" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
 }
 
 // Action returns "ListRecordingOfDualTrack".
 func (*ListRecordingOfDualTrackRequest) Action() string { return "ListRecordingOfDualTrack" }
 
-// ListCallDetailRecordsRequest is the request of ListCallDetailRecords (reports, read): ListCallDetailRecords.
+// ListCallDetailRecordsRequest is the request of ListCallDetailRecords (reports, read): List call detail records.
 type ListCallDetailRecordsRequest struct {
-	ContactDisposition *string `json:"ContactDisposition,omitempty" ccc:"ContactDisposition,query"`
-	ContactId          *string `json:"ContactId,omitempty" ccc:"ContactId,query"`
-	ContactType        *string `json:"ContactType,omitempty" ccc:"ContactType,query"`
-	Criteria           *string `json:"Criteria,omitempty" ccc:"Criteria,query"`
+	ContactDisposition *string `json:"ContactDisposition,omitempty" ccc:"ContactDisposition,query" jsonschema_description:"Filter by how the call ended, such as Success or NoAnswer."`
+	ContactId          *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema_description:"Only this call."`
+	ContactType        *string `json:"ContactType,omitempty" ccc:"ContactType,query" jsonschema_description:"Filter by call direction or kind, such as Inbound or Outbound."`
+	Criteria           *string `json:"Criteria,omitempty" ccc:"Criteria,query" jsonschema_description:"Extra filters as a JSON string."`
 	InstanceId         *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	OrderBy            *string `json:"OrderBy,omitempty" ccc:"OrderBy,query"`
+	OrderBy            *string `json:"OrderBy,omitempty" ccc:"OrderBy,query" jsonschema_description:"Field to sort the records by."`
 	PageNumber         *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1,maximum=5000" jsonschema_description:"Page to return, starting at 1."`
-	PageSize           *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required" jsonschema_description:"Rows per page."`
-	PhoneNumber        *string `json:"PhoneNumber,omitempty" ccc:"PhoneNumber,query"`
-	StartTime          *int64  `json:"StartTime,omitempty" ccc:"StartTime,query"`
-	StopTime           *int64  `json:"StopTime,omitempty" ccc:"StopTime,query"`
-	WithRecording      *bool   `json:"WithRecording,omitempty" ccc:"WithRecording,query"`
+	PageSize           *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
+	PhoneNumber        *string `json:"PhoneNumber,omitempty" ccc:"PhoneNumber,query" jsonschema_description:"Filter by a calling or called number."`
+	StartTime          *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
+	StopTime           *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
+	WithRecording      *bool   `json:"WithRecording,omitempty" ccc:"WithRecording,query" jsonschema_description:"true: only calls that have a recording."`
 }
 
 // Action returns "ListCallDetailRecords".
 func (*ListCallDetailRecordsRequest) Action() string { return "ListCallDetailRecords" }
 
-// GetConversationDetailByContactIdRequest is the request of GetConversationDetailByContactId (reports, read): GetConversationDetailByContactId.
+// GetConversationDetailByContactIdRequest is the request of GetConversationDetailByContactId (reports, read): Get a call's transcript.
 type GetConversationDetailByContactIdRequest struct {
-	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required"`
+	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required" jsonschema_description:"Call whose transcript to read. Find it with list_call_detail_records."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required" jsonschema_description:"Rows per page."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
 }
 
 // Action returns "GetConversationDetailByContactId".
@@ -668,52 +668,52 @@ func (*GetConversationDetailByContactIdRequest) Action() string {
 	return "GetConversationDetailByContactId"
 }
 
-// ListRecentCallRecordsRequest is the request of ListRecentCallRecords (reports, read): ListRecentCallRecords.
+// ListRecentCallRecordsRequest is the request of ListRecentCallRecords (reports, read): List recent calls.
 type ListRecentCallRecordsRequest struct {
-	Criteria   *string `json:"Criteria,omitempty" ccc:"Criteria,query"`
+	Criteria   *string `json:"Criteria,omitempty" ccc:"Criteria,query" jsonschema_description:"Extra filters as a JSON string."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required" jsonschema_description:"Rows per page."`
-	StartTime  *int64  `json:"StartTime,omitempty" ccc:"StartTime,query"`
-	StopTime   *int64  `json:"StopTime,omitempty" ccc:"StopTime,query"`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
+	StartTime  *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
+	StopTime   *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
 }
 
 // Action returns "ListRecentCallRecords".
 func (*ListRecentCallRecordsRequest) Action() string { return "ListRecentCallRecords" }
 
-// GenerateAgentStatisticReportRequest is the request of GenerateAgentStatisticReport (reports, read): GenerateAgentStatisticReport.
+// GenerateAgentStatisticReportRequest is the request of GenerateAgentStatisticReport (reports, read): Agent statistics by date range.
 type GenerateAgentStatisticReportRequest struct {
-	AgentId    *string `json:"AgentId,omitempty" ccc:"AgentId,query"`
-	EndDate    *string `json:"EndDate,omitempty" ccc:"EndDate,query" jsonschema:"required"`
+	AgentId    *string `json:"AgentId,omitempty" ccc:"AgentId,query" jsonschema_description:"Only this agent; omit for all agents."`
+	EndDate    *string `json:"EndDate,omitempty" ccc:"EndDate,query" jsonschema:"required" jsonschema_description:"Last day of the report, a date such as 2019-10-31."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required" jsonschema_description:"Rows per page."`
-	StartDate  *string `json:"StartDate,omitempty" ccc:"StartDate,query" jsonschema:"required"`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
+	StartDate  *string `json:"StartDate,omitempty" ccc:"StartDate,query" jsonschema:"required" jsonschema_description:"First day of the report, a date such as 2019-10-01."`
 }
 
 // Action returns "GenerateAgentStatisticReport".
 func (*GenerateAgentStatisticReportRequest) Action() string { return "GenerateAgentStatisticReport" }
 
-// GetInstanceSummaryReportRequest is the request of GetInstanceSummaryReport (reports, read): GetInstanceSummaryReport.
+// GetInstanceSummaryReportRequest is the request of GetInstanceSummaryReport (reports, read): Instance summary for a period.
 type GetInstanceSummaryReportRequest struct {
-	EndTime    *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required"`
+	EndTime    *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the report period, date-time text such as 2019-10-31 23:59:59."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema_description:"Rows per page."`
-	StartTime  *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required"`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	StartTime  *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the report period, date-time text such as 2019-10-01 00:00:00."`
 }
 
 // Action returns "GetInstanceSummaryReport".
 func (*GetInstanceSummaryReportRequest) Action() string { return "GetInstanceSummaryReport" }
 
-// GetInstanceSummaryReportByIntervalRequest is the request of GetInstanceSummaryReportByInterval (reports, read): GetInstanceSummaryReportByInterval.
+// GetInstanceSummaryReportByIntervalRequest is the request of GetInstanceSummaryReportByInterval (reports, read): Instance summary per interval.
 type GetInstanceSummaryReportByIntervalRequest struct {
-	EndTime    *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required"`
+	EndTime    *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the report period, date-time text such as 2019-10-31 23:59:59."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	Interval   *string `json:"Interval,omitempty" ccc:"Interval,query"`
+	Interval   *string `json:"Interval,omitempty" ccc:"Interval,query" jsonschema_description:"Length of each reporting slot of the period."`
 	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema_description:"Rows per page."`
-	StartTime  *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required"`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	StartTime  *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the report period, date-time text such as 2019-10-01 00:00:00."`
 }
 
 // Action returns "GetInstanceSummaryReportByInterval".
@@ -721,11 +721,11 @@ func (*GetInstanceSummaryReportByIntervalRequest) Action() string {
 	return "GetInstanceSummaryReportByInterval"
 }
 
-// GetInstanceSummaryReportSinceMidnightRequest is the request of GetInstanceSummaryReportSinceMidnight (reports, read): GetInstanceSummaryReportSinceMidnight.
+// GetInstanceSummaryReportSinceMidnightRequest is the request of GetInstanceSummaryReportSinceMidnight (reports, read): Instance summary since midnight.
 type GetInstanceSummaryReportSinceMidnightRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema_description:"Rows per page."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
 }
 
 // Action returns "GetInstanceSummaryReportSinceMidnight".
@@ -733,56 +733,56 @@ func (*GetInstanceSummaryReportSinceMidnightRequest) Action() string {
 	return "GetInstanceSummaryReportSinceMidnight"
 }
 
-// ListAgentStatesRequest is the request of ListAgentStates (reports, read): ListAgentStates.
+// ListAgentStatesRequest is the request of ListAgentStates (reports, read): List agent states.
 type ListAgentStatesRequest struct {
-	AgentIds     *string `json:"AgentIds,omitempty" ccc:"AgentIds,query"`
+	AgentIds     *string `json:"AgentIds,omitempty" ccc:"AgentIds,query" jsonschema_description:"Agent IDs (RAM IDs) to include, at most 50. Empty means all."`
 	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema_description:"Rows per page."`
-	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query"`
-	State        *string `json:"State,omitempty" ccc:"State,query"`
+	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
+	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Only agents of this skill group."`
+	State        *string `json:"State,omitempty" ccc:"State,query" jsonschema:"enum=ACW,enum=Break,enum=Dialing,enum=Ringing,enum=Ready,enum=Talking" jsonschema_description:"Only agents in this state; omit for all."`
 }
 
 // Action returns "ListAgentStates".
 func (*ListAgentStatesRequest) Action() string { return "ListAgentStates" }
 
-// ListAgentStateLogsRequest is the request of ListAgentStateLogs (reports, read): ListAgentStateLogs.
+// ListAgentStateLogsRequest is the request of ListAgentStateLogs (reports, read): List an agent's state changes.
 type ListAgentStateLogsRequest struct {
-	EndTime    *int64  `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required"`
+	EndTime    *int64  `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required" jsonschema_description:"Rows per page."`
-	RamId      *int64  `json:"RamId,omitempty" ccc:"RamId,query" jsonschema:"required"`
-	StartTime  *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required"`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
+	RamId      *int64  `json:"RamId,omitempty" ccc:"RamId,query" jsonschema:"required" jsonschema_description:"RAM ID of the agent. Find it with list_users."`
+	StartTime  *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
 }
 
 // Action returns "ListAgentStateLogs".
 func (*ListAgentStateLogsRequest) Action() string { return "ListAgentStateLogs" }
 
-// ListAgentSummaryReportsRequest is the request of ListAgentSummaryReports (reports, read): ListAgentSummaryReports.
+// ListAgentSummaryReportsRequest is the request of ListAgentSummaryReports (reports, read): Agent summary for a period.
 type ListAgentSummaryReportsRequest struct {
-	AgentIds     *string `json:"AgentIds,omitempty" ccc:"AgentIds,query"`
-	EndTime      *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required"`
+	AgentIds     *string `json:"AgentIds,omitempty" ccc:"AgentIds,query" jsonschema_description:"Agent IDs to include as a JSON array string, e.g. [\"a1\",\"a2\"]. Empty means all."`
+	EndTime      *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the report period, date-time text such as 2019-10-31 23:59:59."`
 	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema_description:"Rows per page."`
-	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query"`
-	StartTime    *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required"`
+	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
+	StartTime    *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the report period, date-time text such as 2019-10-01 00:00:00."`
 }
 
 // Action returns "ListAgentSummaryReports".
 func (*ListAgentSummaryReportsRequest) Action() string { return "ListAgentSummaryReports" }
 
-// ListAgentSummaryReportsByIntervalRequest is the request of ListAgentSummaryReportsByInterval (reports, read): ListAgentSummaryReportsByInterval.
+// ListAgentSummaryReportsByIntervalRequest is the request of ListAgentSummaryReportsByInterval (reports, read): Agent summary per interval.
 type ListAgentSummaryReportsByIntervalRequest struct {
-	AgentIds     *string `json:"AgentIds,omitempty" ccc:"AgentIds,query"`
-	EndTime      *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required"`
+	AgentIds     *string `json:"AgentIds,omitempty" ccc:"AgentIds,query" jsonschema_description:"Agent IDs to include as a JSON array string, e.g. [\"a1\",\"a2\"]. Empty means all."`
+	EndTime      *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the report period, date-time text such as 2019-10-31 23:59:59."`
 	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	Interval     *string `json:"Interval,omitempty" ccc:"Interval,query"`
+	Interval     *string `json:"Interval,omitempty" ccc:"Interval,query" jsonschema_description:"Length of each reporting slot of the period."`
 	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema_description:"Rows per page."`
-	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query"`
-	StartTime    *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required"`
+	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
+	StartTime    *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the report period, date-time text such as 2019-10-01 00:00:00."`
 }
 
 // Action returns "ListAgentSummaryReportsByInterval".
@@ -790,13 +790,13 @@ func (*ListAgentSummaryReportsByIntervalRequest) Action() string {
 	return "ListAgentSummaryReportsByInterval"
 }
 
-// ListAgentSummaryReportsSinceMidnightRequest is the request of ListAgentSummaryReportsSinceMidnight (reports, read): ListAgentSummaryReportsSinceMidnight.
+// ListAgentSummaryReportsSinceMidnightRequest is the request of ListAgentSummaryReportsSinceMidnight (reports, read): Agent summary since midnight.
 type ListAgentSummaryReportsSinceMidnightRequest struct {
-	AgentIds     *string `json:"AgentIds,omitempty" ccc:"AgentIds,query"`
+	AgentIds     *string `json:"AgentIds,omitempty" ccc:"AgentIds,query" jsonschema_description:"Agent IDs as a JSON array string, at most 100. Empty means all."`
 	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema_description:"Rows per page."`
-	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query"`
+	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Page to return, starting at 1."`
+	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
+	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
 }
 
 // Action returns "ListAgentSummaryReportsSinceMidnight".
@@ -804,39 +804,39 @@ func (*ListAgentSummaryReportsSinceMidnightRequest) Action() string {
 	return "ListAgentSummaryReportsSinceMidnight"
 }
 
-// ListSkillGroupStatesRequest is the request of ListSkillGroupStates (reports, read): ListSkillGroupStates.
+// ListSkillGroupStatesRequest is the request of ListSkillGroupStates (reports, read): List skill group states.
 type ListSkillGroupStatesRequest struct {
 	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema_description:"Rows per page."`
-	SkillGroupIds *string `json:"SkillGroupIds,omitempty" ccc:"SkillGroupIds,query"`
+	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	SkillGroupIds *string `json:"SkillGroupIds,omitempty" ccc:"SkillGroupIds,query" jsonschema_description:"Skill group IDs to include as a JSON array string, e.g. [\"sg1\"]. Empty means all."`
 }
 
 // Action returns "ListSkillGroupStates".
 func (*ListSkillGroupStatesRequest) Action() string { return "ListSkillGroupStates" }
 
-// ListSkillGroupSummaryReportsRequest is the request of ListSkillGroupSummaryReports (reports, read): ListSkillGroupSummaryReports.
+// ListSkillGroupSummaryReportsRequest is the request of ListSkillGroupSummaryReports (reports, read): Skill group summary for a period.
 type ListSkillGroupSummaryReportsRequest struct {
-	EndTime       *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required"`
+	EndTime       *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the report period, date-time text such as 2019-10-31 23:59:59."`
 	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema_description:"Rows per page."`
-	SkillGroupIds *string `json:"SkillGroupIds,omitempty" ccc:"SkillGroupIds,query"`
-	StartTime     *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required"`
+	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	SkillGroupIds *string `json:"SkillGroupIds,omitempty" ccc:"SkillGroupIds,query" jsonschema_description:"Skill group IDs to include as a JSON array string, e.g. [\"sg1\"]. Empty means all."`
+	StartTime     *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the report period, date-time text such as 2019-10-01 00:00:00."`
 }
 
 // Action returns "ListSkillGroupSummaryReports".
 func (*ListSkillGroupSummaryReportsRequest) Action() string { return "ListSkillGroupSummaryReports" }
 
-// ListSkillGroupSummaryReportsByIntervalRequest is the request of ListSkillGroupSummaryReportsByInterval (reports, read): ListSkillGroupSummaryReportsByInterval.
+// ListSkillGroupSummaryReportsByIntervalRequest is the request of ListSkillGroupSummaryReportsByInterval (reports, read): Skill group summary per interval.
 type ListSkillGroupSummaryReportsByIntervalRequest struct {
-	EndTime       *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required"`
+	EndTime       *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the report period, date-time text such as 2019-10-31 23:59:59."`
 	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	Interval      *string `json:"Interval,omitempty" ccc:"Interval,query"`
+	Interval      *string `json:"Interval,omitempty" ccc:"Interval,query" jsonschema_description:"Length of each reporting slot of the period."`
 	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema_description:"Rows per page."`
-	SkillGroupIds *string `json:"SkillGroupIds,omitempty" ccc:"SkillGroupIds,query"`
-	StartTime     *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required"`
+	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	SkillGroupIds *string `json:"SkillGroupIds,omitempty" ccc:"SkillGroupIds,query" jsonschema_description:"Skill group IDs to include as a JSON array string, e.g. [\"sg1\"]. Empty means all."`
+	StartTime     *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the report period, date-time text such as 2019-10-01 00:00:00."`
 }
 
 // Action returns "ListSkillGroupSummaryReportsByInterval".
@@ -844,12 +844,12 @@ func (*ListSkillGroupSummaryReportsByIntervalRequest) Action() string {
 	return "ListSkillGroupSummaryReportsByInterval"
 }
 
-// ListSkillGroupSummaryReportsSinceMidnightRequest is the request of ListSkillGroupSummaryReportsSinceMidnight (reports, read): ListSkillGroupSummaryReportsSinceMidnight.
+// ListSkillGroupSummaryReportsSinceMidnightRequest is the request of ListSkillGroupSummaryReportsSinceMidnight (reports, read): Skill group summary since midnight.
 type ListSkillGroupSummaryReportsSinceMidnightRequest struct {
 	InstanceId  *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	PageNumber  *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize    *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema_description:"Rows per page."`
-	SkillGroups *string `json:"SkillGroups,omitempty" ccc:"SkillGroups,query"`
+	PageNumber  *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Page to return, starting at 1."`
+	PageSize    *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
+	SkillGroups *string `json:"SkillGroups,omitempty" ccc:"SkillGroups,query" jsonschema_description:"Skill group IDs as a JSON array string. Empty means all groups."`
 }
 
 // Action returns "ListSkillGroupSummaryReportsSinceMidnight".
@@ -857,17 +857,17 @@ func (*ListSkillGroupSummaryReportsSinceMidnightRequest) Action() string {
 	return "ListSkillGroupSummaryReportsSinceMidnight"
 }
 
-// ListCallMeasureSummaryReportsRequest is the request of ListCallMeasureSummaryReports (reports, read): ListCallMeasureSummaryReports.
+// ListCallMeasureSummaryReportsRequest is the request of ListCallMeasureSummaryReports (reports, read): List call usage by month or day.
 type ListCallMeasureSummaryReportsRequest struct {
-	IntervalType *string `json:"IntervalType,omitempty" ccc:"IntervalType,query" jsonschema:"required"`
+	IntervalType *string `json:"IntervalType,omitempty" ccc:"IntervalType,query" jsonschema:"required,enum=Monthly,enum=Daily" jsonschema_description:"Monthly: one row per month; Daily: one row per day."`
 }
 
 // Action returns "ListCallMeasureSummaryReports".
 func (*ListCallMeasureSummaryReportsRequest) Action() string { return "ListCallMeasureSummaryReports" }
 
-// ListCallEventDetailByContactIdRequest is the request of ListCallEventDetailByContactId (reports, read): ListCallEventDetailByContactId.
+// ListCallEventDetailByContactIdRequest is the request of ListCallEventDetailByContactId (reports, read): List events of a call.
 type ListCallEventDetailByContactIdRequest struct {
-	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required"`
+	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required" jsonschema_description:"ID of one call (contact). Find it with list_call_detail_records."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
 
@@ -876,78 +876,78 @@ func (*ListCallEventDetailByContactIdRequest) Action() string {
 	return "ListCallEventDetailByContactId"
 }
 
-// GetCallMeasureSummaryReportRequest is the request of GetCallMeasureSummaryReport (reports, read): GetCallMeasureSummaryReport.
+// GetCallMeasureSummaryReportRequest is the request of GetCallMeasureSummaryReport (reports, read): Call usage per number.
 type GetCallMeasureSummaryReportRequest struct {
-	Day          *int64  `json:"Day,omitempty" ccc:"Day,query"`
-	IntervalType *string `json:"IntervalType,omitempty" ccc:"IntervalType,query" jsonschema:"required"`
-	Month        *int64  `json:"Month,omitempty" ccc:"Month,query" jsonschema:"required"`
+	Day          *int64  `json:"Day,omitempty" ccc:"Day,query" jsonschema:"minimum=1,maximum=31" jsonschema_description:"Day of the month; needed when IntervalType is Daily."`
+	IntervalType *string `json:"IntervalType,omitempty" ccc:"IntervalType,query" jsonschema:"required,enum=Monthly,enum=Daily" jsonschema_description:"Monthly: totals for the month; Daily: totals for one day."`
+	Month        *int64  `json:"Month,omitempty" ccc:"Month,query" jsonschema:"required,minimum=1,maximum=12" jsonschema_description:"Month of the report, 1 to 12."`
 	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page to return, starting at 1."`
-	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema_description:"Rows per page."`
-	Year         *int64  `json:"Year,omitempty" ccc:"Year,query" jsonschema:"required"`
+	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
+	Year         *int64  `json:"Year,omitempty" ccc:"Year,query" jsonschema:"required" jsonschema_description:"Year of the report, e.g. 2019."`
 }
 
 // Action returns "GetCallMeasureSummaryReport".
 func (*GetCallMeasureSummaryReportRequest) Action() string { return "GetCallMeasureSummaryReport" }
 
-// AddAgentDeviceRequest is the request of AddAgentDevice (diagnostics, write): AddAgentDevice.
+// AddAgentDeviceRequest is the request of AddAgentDevice (diagnostics, write): Register an agent device.
 type AddAgentDeviceRequest struct {
-	BrowserVersion *string `json:"BrowserVersion,omitempty" ccc:"BrowserVersion,body" jsonschema:"required"`
-	ClientIp       *string `json:"ClientIp,omitempty" ccc:"ClientIp,query" jsonschema:"required"`
-	ClientPort     *string `json:"ClientPort,omitempty" ccc:"ClientPort,query"`
+	BrowserVersion *string `json:"BrowserVersion,omitempty" ccc:"BrowserVersion,body" jsonschema:"required" jsonschema_description:"Browser name and version the agent uses."`
+	ClientIp       *string `json:"ClientIp,omitempty" ccc:"ClientIp,query" jsonschema:"required" jsonschema_description:"IP address of the agent's computer."`
+	ClientPort     *string `json:"ClientPort,omitempty" ccc:"ClientPort,query" jsonschema_description:"Port of the agent's client."`
 	InstanceId     *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	Remark         *string `json:"Remark,omitempty" ccc:"Remark,body"`
+	Remark         *string `json:"Remark,omitempty" ccc:"Remark,body" jsonschema_description:"Free-text note."`
 }
 
 // Action returns "AddAgentDevice".
 func (*AddAgentDeviceRequest) Action() string { return "AddAgentDevice" }
 
-// ModifyAgentDeviceRequest is the request of ModifyAgentDevice (diagnostics, destructive): ModifyAgentDevice.
+// ModifyAgentDeviceRequest is the request of ModifyAgentDevice (diagnostics, destructive): Change an agent device login.
 type ModifyAgentDeviceRequest struct {
-	AgentDeviceId *int64  `json:"AgentDeviceId,omitempty" ccc:"AgentDeviceId,query"`
+	AgentDeviceId *int64  `json:"AgentDeviceId,omitempty" ccc:"AgentDeviceId,query" jsonschema_description:"Device record to change. Find it with list_agent_devices."`
 	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	IsLogin       *int64  `json:"IsLogin,omitempty" ccc:"IsLogin,query"`
+	IsLogin       *int64  `json:"IsLogin,omitempty" ccc:"IsLogin,query" jsonschema_description:"Login flag to store for the device (integer code)."`
 }
 
 // Action returns "ModifyAgentDevice".
 func (*ModifyAgentDeviceRequest) Action() string { return "ModifyAgentDevice" }
 
-// ListAgentDevicesRequest is the request of ListAgentDevices (diagnostics, read): ListAgentDevices.
+// ListAgentDevicesRequest is the request of ListAgentDevices (diagnostics, read): List agent devices.
 type ListAgentDevicesRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	RamIds     *string `json:"RamIds,omitempty" ccc:"RamIds,query"`
-	StartTime  *int64  `json:"StartTime,omitempty" ccc:"StartTime,query"`
-	StopTime   *int64  `json:"StopTime,omitempty" ccc:"StopTime,query"`
+	RamIds     *string `json:"RamIds,omitempty" ccc:"RamIds,query" jsonschema_description:"RAM IDs of the agents, comma-separated; omit for all."`
+	StartTime  *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
+	StopTime   *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
 }
 
 // Action returns "ListAgentDevices".
 func (*ListAgentDevicesRequest) Action() string { return "ListAgentDevices" }
 
-// GetRecordOssUploadParamRequest is the request of GetRecordOssUploadParam (diagnostics, secret): GetRecordOssUploadParam.
+// GetRecordOssUploadParamRequest is the request of GetRecordOssUploadParam (diagnostics, secret): Get recording upload parameters.
 type GetRecordOssUploadParamRequest struct {
-	FileName   *string `json:"FileName,omitempty" ccc:"FileName,query" jsonschema:"required"`
+	FileName   *string `json:"FileName,omitempty" ccc:"FileName,query" jsonschema:"required" jsonschema_description:"Name of the file to upload."`
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
 
 // Action returns "GetRecordOssUploadParam".
 func (*GetRecordOssUploadParamRequest) Action() string { return "GetRecordOssUploadParam" }
 
-// SaveWebRTCStatsRequest is the request of SaveWebRTCStats (diagnostics, write): SaveWebRTCStats.
+// SaveWebRTCStatsRequest is the request of SaveWebRTCStats (diagnostics, write): Save WebRTC call statistics.
 type SaveWebRTCStatsRequest struct {
-	CallId        *string `json:"CallId,omitempty" ccc:"CallId,query" jsonschema:"required"`
-	CallStartTime *int64  `json:"CallStartTime,omitempty" ccc:"CallStartTime,query" jsonschema:"required"`
-	CalleeNumber  *string `json:"CalleeNumber,omitempty" ccc:"CalleeNumber,query" jsonschema:"required"`
-	CallerNumber  *string `json:"CallerNumber,omitempty" ccc:"CallerNumber,query" jsonschema:"required"`
+	CallId        *string `json:"CallId,omitempty" ccc:"CallId,query" jsonschema:"required" jsonschema_description:"Call ID of the WebRTC call."`
+	CallStartTime *int64  `json:"CallStartTime,omitempty" ccc:"CallStartTime,query" jsonschema:"required" jsonschema_description:"When the call started, Unix epoch milliseconds."`
+	CalleeNumber  *string `json:"CalleeNumber,omitempty" ccc:"CalleeNumber,query" jsonschema:"required" jsonschema_description:"Called number of the call."`
+	CallerNumber  *string `json:"CallerNumber,omitempty" ccc:"CallerNumber,query" jsonschema:"required" jsonschema_description:"Calling number of the call."`
 	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	RecordTime    *int64  `json:"RecordTime,omitempty" ccc:"RecordTime,query" jsonschema:"required"`
-	Stats         *string `json:"Stats,omitempty" ccc:"Stats,query" jsonschema:"required"`
-	TenantId      *string `json:"TenantId,omitempty" ccc:"TenantId,query" jsonschema:"required"`
-	Uid           *string `json:"Uid,omitempty" ccc:"Uid,query" jsonschema:"required"`
+	RecordTime    *int64  `json:"RecordTime,omitempty" ccc:"RecordTime,query" jsonschema:"required" jsonschema_description:"When the statistics were taken, Unix epoch milliseconds."`
+	Stats         *string `json:"Stats,omitempty" ccc:"Stats,query" jsonschema:"required" jsonschema_description:"WebRTC statistics as a JSON string."`
+	TenantId      *string `json:"TenantId,omitempty" ccc:"TenantId,query" jsonschema:"required" jsonschema_description:"Tenant ID of the instance, from get_instance."`
+	Uid           *string `json:"Uid,omitempty" ccc:"Uid,query" jsonschema:"required" jsonschema_description:"ID of the user whose browser took the statistics."`
 }
 
 // Action returns "SaveWebRTCStats".
 func (*SaveWebRTCStatsRequest) Action() string { return "SaveWebRTCStats" }
 
-// GetInstanceRequest is the request of GetInstance (instances, read): GetInstance.
+// GetInstanceRequest is the request of GetInstance (instances, read): Get a call center instance.
 type GetInstanceRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
@@ -955,18 +955,18 @@ type GetInstanceRequest struct {
 // Action returns "GetInstance".
 func (*GetInstanceRequest) Action() string { return "GetInstance" }
 
-// CreateVoiceAppraiseRequest is the request of CreateVoiceAppraise (appraise, write): CreateVoiceAppraise.
+// CreateVoiceAppraiseRequest is the request of CreateVoiceAppraise (appraise, write): Set up the voice satisfaction survey.
 type CreateVoiceAppraiseRequest struct {
-	ContactFlowVersionId *string `json:"ContactFlowVersionId,omitempty" ccc:"ContactFlowVersionId,query" jsonschema:"required"`
-	Content              *string `json:"Content,omitempty" ccc:"Content,body" jsonschema:"required"`
+	ContactFlowVersionId *string `json:"ContactFlowVersionId,omitempty" ccc:"ContactFlowVersionId,query" jsonschema:"required" jsonschema_description:"Contact flow version that plays the survey."`
+	Content              *string `json:"Content,omitempty" ccc:"Content,body" jsonschema:"required" jsonschema_description:"Survey flow logic (JSON)."`
 	InstanceId           *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	IsAppraise           *bool   `json:"IsAppraise,omitempty" ccc:"IsAppraise,query"`
+	IsAppraise           *bool   `json:"IsAppraise,omitempty" ccc:"IsAppraise,query" jsonschema_description:"true: survey on; false: survey off."`
 }
 
 // Action returns "CreateVoiceAppraise".
 func (*CreateVoiceAppraiseRequest) Action() string { return "CreateVoiceAppraise" }
 
-// ListVoiceAppraiseRequest is the request of ListVoiceAppraise (appraise, read): ListVoiceAppraise.
+// ListVoiceAppraiseRequest is the request of ListVoiceAppraise (appraise, read): List voice satisfaction surveys.
 type ListVoiceAppraiseRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
 }
@@ -974,21 +974,21 @@ type ListVoiceAppraiseRequest struct {
 // Action returns "ListVoiceAppraise".
 func (*ListVoiceAppraiseRequest) Action() string { return "ListVoiceAppraise" }
 
-// GetSmsConfigRequest is the request of GetSmsConfig (sms, read): GetSmsConfig.
+// GetSmsConfigRequest is the request of GetSmsConfig (sms, read): Get SMS settings.
 type GetSmsConfigRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	Scenario   []int64 `json:"Scenario,omitempty" ccc:"Scenario,query" jsonschema:"required"`
+	Scenario   []int64 `json:"Scenario,omitempty" ccc:"Scenario,query" jsonschema:"required" jsonschema_description:"Scenario codes (integers) whose SMS settings to read."`
 }
 
 // Action returns "GetSmsConfig".
 func (*GetSmsConfigRequest) Action() string { return "GetSmsConfig" }
 
-// SendPredefinedShortMessageRequest is the request of SendPredefinedShortMessage (sms, external): SendPredefinedShortMessage.
+// SendPredefinedShortMessageRequest is the request of SendPredefinedShortMessage (sms, external): Send a predefined SMS.
 type SendPredefinedShortMessageRequest struct {
-	ConfigId      *int64  `json:"ConfigId,omitempty" ccc:"ConfigId,query" jsonschema:"required"`
+	ConfigId      *int64  `json:"ConfigId,omitempty" ccc:"ConfigId,query" jsonschema:"required" jsonschema_description:"SMS configuration to use. Find it with get_sms_config."`
 	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"ID of the CCC instance (call center). Find it with list_instances_of_user."`
-	PhoneNumbers  *string `json:"PhoneNumbers,omitempty" ccc:"PhoneNumbers,query" jsonschema:"required"`
-	TemplateParam *string `json:"TemplateParam,omitempty" ccc:"TemplateParam,query"`
+	PhoneNumbers  *string `json:"PhoneNumbers,omitempty" ccc:"PhoneNumbers,query" jsonschema:"required" jsonschema_description:"Recipient phone numbers, comma-separated."`
+	TemplateParam *string `json:"TemplateParam,omitempty" ccc:"TemplateParam,query" jsonschema_description:"Values for the template variables, as a JSON string."`
 }
 
 // Action returns "SendPredefinedShortMessage".
