@@ -1,0 +1,297 @@
+// Package policy is the one gate every CCC call passes through: it decides
+// whether a principal may run an action (allow, confirm or deny), proves a
+// human's confirmation with a signed, single-use, expiring token, limits how
+// fast each principal may call, and writes an audit record of every
+// decision and outcome with phone numbers masked and secrets removed.
+//
+// The tool registry calls the gate from its single invoke path; the MCP and
+// Slack adapters only carry its answers to people. The policy file format is
+// described in README.md.
+package policy
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cccops/cccops/internal/ccc/spec"
+)
+
+// Principal is whoever asks for a call.
+type Principal struct {
+	ID      string   // stable: "slack:T123:U456", "mcp:<token-name>", "local"
+	Name    string   // display name
+	Surface string   // "mcp", "slack", "stdio", "test"
+	Groups  []string // e.g. Slack user-group handles; roles can be granted by group
+}
+
+// Verdict is the gate's answer.
+type Verdict string
+
+// The three verdicts.
+const (
+	Allow   Verdict = "allow"   // run it
+	Confirm Verdict = "confirm" // run it only after a human's yes (a redeemed token)
+	Deny    Verdict = "deny"    // never run it
+)
+
+// Call is one request to run a CCC action.
+type Call struct {
+	Principal  Principal
+	Action     string         // CCC action name, e.g. "ResetUserStatus"
+	Toolset    string         // spec category, e.g. "agents"
+	Access     spec.Access    // from AccessOf(Action); the gate checks it agrees
+	Args       map[string]any // decoded JSON arguments (what will be sent)
+	InstanceID string         // Args["InstanceId"] if any
+}
+
+// Decision is the gate's answer with its reasons.
+type Decision struct {
+	Verdict  Verdict
+	Reason   string // human text: which rule, which constraint, what to do next
+	Rule     string // rule that matched ("default:<class>" when no file)
+	FourEyes bool   // approver must differ from requester and hold an approver role
+}
+
+// Config sets up a Gate. Every field is optional.
+type Config struct {
+	File     *File         // nil → defaults: read, secret → allow; write, destructive, external → confirm
+	Secret   []byte        // HMAC key for confirmation tokens; empty → random per process (with a warning)
+	TokenTTL time.Duration // how long a confirmation stays valid; default 5 minutes
+	ReadOnly bool          // only read and secret actions; the rest are denied
+	Audit    io.Writer     // where Record writes JSON lines; nil → discarded
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Limits   Limits // per-principal token buckets; zero → DefaultLimits
+}
+
+// DefaultTokenTTL is how long a confirmation token stays valid by default.
+const DefaultTokenTTL = 5 * time.Minute
+
+// Gate is safe for concurrent use.
+type Gate struct {
+	file     *File
+	secret   []byte
+	ttl      time.Duration
+	readOnly bool
+	now      func() time.Time
+	log      *slog.Logger
+
+	auditMu sync.Mutex
+	audit   io.Writer
+
+	nonceMu sync.Mutex
+	used    map[string]time.Time // redeemed nonce → token expiry
+
+	limits  Limits
+	limitMu sync.Mutex
+	buckets map[bucketKey]*bucket
+}
+
+// New builds a gate.
+func New(cfg Config) (*Gate, error) {
+	g := &Gate{
+		file:     cfg.File,
+		ttl:      cfg.TokenTTL,
+		readOnly: cfg.ReadOnly,
+		now:      cfg.Now,
+		log:      cfg.Logger,
+		audit:    cfg.Audit,
+		used:     map[string]time.Time{},
+		buckets:  map[bucketKey]*bucket{},
+	}
+	if g.log == nil {
+		g.log = slog.Default()
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	if g.audit == nil {
+		g.audit = io.Discard
+	}
+	if g.ttl < 0 {
+		return nil, fmt.Errorf("policy: token TTL %v is negative; use a positive duration or 0 for the default of %v", cfg.TokenTTL, DefaultTokenTTL)
+	}
+	if g.ttl == 0 {
+		g.ttl = DefaultTokenTTL
+	}
+	if len(cfg.Secret) == 0 {
+		g.secret = make([]byte, 32)
+		if _, err := rand.Read(g.secret); err != nil {
+			return nil, fmt.Errorf("policy: cannot draw a random token secret: %w", err)
+		}
+		g.log.Warn("no confirmation secret configured: using a random one for this process; confirmations will not survive a restart or work across replicas — set a secret of at least 32 bytes")
+	} else {
+		if len(cfg.Secret) < 16 {
+			return nil, errors.New("policy: the confirmation secret is shorter than 16 bytes; use at least 32 random bytes")
+		}
+		g.secret = slices.Clone(cfg.Secret)
+	}
+	lim, err := cfg.Limits.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	g.limits = lim
+	return g, nil
+}
+
+// Roles returns the roles the policy file gives a principal (sorted), or nil
+// when the gate runs without a file.
+func (g *Gate) Roles(p Principal) []string {
+	if g.file == nil {
+		return nil
+	}
+	return g.file.rolesOf(p)
+}
+
+// IsApprover reports whether p holds a role marked approver.
+func (g *Gate) IsApprover(p Principal) bool {
+	if g.file == nil || p.ID == "" {
+		return false
+	}
+	for _, r := range g.file.rolesOf(p) {
+		if role := g.file.Roles[r]; role != nil && role.Approver {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadOnly reports whether the gate refuses everything but read-class
+// actions.
+func (g *Gate) ReadOnly() bool { return g.readOnly }
+
+// Decide answers whether c may run. It never trusts c.Access or c.Toolset
+// for the decision: both come from the reviewed table and the spec.
+func (g *Gate) Decide(c Call) Decision {
+	access := AccessOf(c.Action)
+	if access == "" {
+		return Decision{Verdict: Deny, Rule: "unknown-action",
+			Reason: fmt.Sprintf("%q is not one of the 89 CCC 2017-07-05 actions; check the tool name", c.Action)}
+	}
+	if c.Access != "" && c.Access != access {
+		return Decision{Verdict: Deny, Rule: "access-mismatch",
+			Reason: fmt.Sprintf("the caller labelled %s as %q but the access table says %q; this is a bug in the caller — report it", c.Action, c.Access, access)}
+	}
+	if c.Principal.ID == "" {
+		return Decision{Verdict: Deny, Rule: "no-principal",
+			Reason: "the request carries no principal, so nobody could be held to it; the adapter must identify the caller"}
+	}
+	if g.readOnly && !access.ReadOnly() {
+		return Decision{Verdict: Deny, Rule: "config:read-only",
+			Reason: fmt.Sprintf("this server runs read-only, so %s (%s) is refused; an operator must restart it without read-only mode to change anything", c.Action, access)}
+	}
+	if g.file == nil {
+		return defaultDecision(c.Action, access)
+	}
+	return g.file.decide(c, access)
+}
+
+func defaultDecision(action string, access spec.Access) Decision {
+	d := Decision{Rule: "default:" + string(access)}
+	switch access {
+	case read:
+		d.Verdict, d.Reason = Allow, fmt.Sprintf("%s only reads; reads are allowed when no policy file is loaded", action)
+	case secret:
+		d.Verdict, d.Reason = Allow, fmt.Sprintf("%s returns credentials: allowed, but show the result only to the requester, never in a shared channel", action)
+	default:
+		d.Verdict, d.Reason = Confirm, fmt.Sprintf("%s is a %s action; without a policy file every %s action needs a human to confirm it", action, access, access)
+	}
+	return d
+}
+
+// ruleMatches reports whether the rule's selectors pick the action.
+func (r *Rule) matches(action, toolset string, access spec.Access) bool {
+	if len(r.Actions) > 0 && !slices.ContainsFunc(r.Actions, func(g string) bool { return globMatch(g, action) }) {
+		return false
+	}
+	if len(r.Toolsets) > 0 && !slices.Contains(r.Toolsets, toolset) {
+		return false
+	}
+	if len(r.Access) > 0 && !slices.Contains(r.Access, access) {
+		return false
+	}
+	return true
+}
+
+// apply turns a matched rule into a decision, enforcing its constraints.
+func (r *Rule) apply(c Call, access spec.Access) Decision {
+	if r.ReadOnly && !access.ReadOnly() {
+		return Decision{Verdict: Deny, Rule: r.id,
+			Reason: fmt.Sprintf("rule %s is read-only and %s is a %s action; ask someone whose role may change things", r.id, c.Action, access)}
+	}
+	if len(r.Instances) > 0 && !slices.Contains(r.Instances, c.InstanceID) {
+		inst := c.InstanceID
+		if inst == "" {
+			inst = "(none given)"
+		}
+		return Decision{Verdict: Deny, Rule: r.id,
+			Reason: fmt.Sprintf("rule %s only covers instances %s, not %s; use one of those or ask an administrator to extend the rule", r.id, strings.Join(r.Instances, ", "), inst)}
+	}
+	d := Decision{Verdict: r.Verdict, Rule: r.id, FourEyes: r.FourEyes}
+	switch r.Verdict {
+	case Allow:
+		d.Reason = fmt.Sprintf("rule %s allows %s", r.id, c.Action)
+	case Confirm:
+		d.Reason = fmt.Sprintf("rule %s: %s (%s) runs only after a human confirms it", r.id, c.Action, access)
+	default:
+		d.Reason = fmt.Sprintf("rule %s denies %s; ask an administrator if you need it", r.id, c.Action)
+	}
+	return d
+}
+
+var verdictRank = map[Verdict]int{Deny: 0, Confirm: 1, Allow: 2}
+
+func (f *File) decide(c Call, access spec.Access) Decision {
+	toolset := ""
+	if a := spec.MustSpec().Action(c.Action); a != nil {
+		toolset = a.Category
+	}
+	roles := f.rolesOf(c.Principal)
+	if len(roles) == 0 {
+		return Decision{Verdict: Deny, Rule: "no-role",
+			Reason: fmt.Sprintf("%s has no role in the policy file and the file sets no default_role; an administrator must add them under principals or groups", c.Principal.ID)}
+	}
+	// Roles grant: each role answers with its first matching rule, and the
+	// most permissive answer wins (allow over confirm over deny; between two
+	// confirms, the one without four eyes).
+	var best *Decision
+	for _, name := range roles {
+		role := f.Roles[name]
+		if role == nil {
+			continue
+		}
+		for _, r := range role.Rules {
+			if !r.matches(c.Action, toolset, access) {
+				continue
+			}
+			d := r.apply(c, access)
+			if best == nil || verdictRank[d.Verdict] > verdictRank[best.Verdict] ||
+				(d.Verdict == best.Verdict && best.FourEyes && !d.FourEyes) {
+				best = &d
+			}
+			break
+		}
+	}
+	if best == nil {
+		return Decision{Verdict: Deny, Rule: "no-rule",
+			Reason: fmt.Sprintf("no rule of role(s) %s covers %s (toolset %s, class %s); an administrator must add one", strings.Join(roles, ", "), c.Action, toolset, access)}
+	}
+	// Class-wide four eyes overrides any rule.
+	if slices.Contains(f.FourEyes, access) && best.Verdict != Deny {
+		if best.Verdict == Allow {
+			best.Reason = fmt.Sprintf("%s; but every %s action needs a second person's approval under this policy", best.Reason, access)
+		}
+		best.Verdict, best.FourEyes = Confirm, true
+	}
+	if best.FourEyes {
+		best.Reason += "; the approver must be someone else holding an approver role"
+	}
+	return *best
+}
