@@ -261,6 +261,7 @@ func maskEmail(s string) string {
 // 7 digits, which may start with '+' and have single spaces, '-' or '.'
 // between digit groups, keeps its last 4 digits and has the other digits
 // replaced by '*' ("call +86 138 0000 1234" → "call +** *** **** 1234").
+// ISO dates (2026-03-01) are left alone.
 // Long numeric identifiers are masked too: in a log, hiding an id is cheaper
 // than leaking a customer's number. Use it on anything that goes to a log.
 func MaskText(s string) string {
@@ -269,6 +270,10 @@ func MaskText(s string) string {
 	for i < len(b) {
 		if !isDigit(b[i]) {
 			i++
+			continue
+		}
+		if isDate(b[i:]) { // 2026-03-01 is a date, not a phone number
+			i += 10
 			continue
 		}
 		// Extend a run: digits, with single separators between digits.
@@ -306,3 +311,21 @@ func MaskText(s string) string {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// isDate reports whether b starts with an ISO date, YYYY-MM-DD, not
+// followed by another digit.
+func isDate(b []byte) bool {
+	if len(b) < 10 || (len(b) > 10 && isDigit(b[10])) {
+		return false
+	}
+	for i, c := range b[:10] {
+		if i == 4 || i == 7 {
+			if c != '-' {
+				return false
+			}
+		} else if !isDigit(c) {
+			return false
+		}
+	}
+	return true
+}
