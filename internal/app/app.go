@@ -1,0 +1,245 @@
+// Package app wires the pieces both binaries share: configuration from flags
+// and environment, the backend (the embedded simulator or the real CCC),
+// the policy gate with its audit sink, and the tool registry.
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cccops/cccops/internal/ccc"
+	"github.com/cccops/cccops/internal/ccc/sim"
+	"github.com/cccops/cccops/internal/policy"
+	"github.com/cccops/cccops/internal/tools"
+)
+
+// Backends.
+const (
+	BackendAuto   = "auto"   // the real CCC when credentials are configured, else the simulator
+	BackendSim    = "sim"    // the embedded simulator (or CCC_SIM_ADDR)
+	BackendAliyun = "aliyun" // the real CCC; credentials required
+)
+
+// Config is everything the shared wiring needs. Every field has an
+// environment variable (see RegisterFlags) and a flag.
+type Config struct {
+	Backend        string
+	SimAddr        string // use a simulator already running there (shared state), e.g. 127.0.0.1:9090
+	SimSeed        int64
+	Region         string
+	Endpoint       string
+	ConnectTimeout time.Duration
+	ReadTimeout    time.Duration
+	CallTimeout    time.Duration
+	Instance       string // default InstanceId
+	PolicyFile     string
+	AuditPath      string // a file, "stderr", "stdout" or "" (off)
+	TokenSecret    string // HMAC key of confirmation tokens
+	TokenTTL       time.Duration
+	ReadOnly       bool
+	Filter         tools.Filter
+	Logger         *slog.Logger
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
+}
+
+type listFlag struct{ dst *[]string }
+
+func (l listFlag) String() string {
+	if l.dst == nil {
+		return ""
+	}
+	return strings.Join(*l.dst, ",")
+}
+
+func (l listFlag) Set(s string) error {
+	*l.dst = nil
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l.dst = append(*l.dst, p)
+		}
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	_ = listFlag{&out}.Set(s)
+	return out
+}
+
+// RegisterFlags binds the shared flags, each defaulting to its environment
+// variable.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Backend, "backend", env("CCC_BACKEND", BackendAuto), "backend: auto (real CCC when credentials are set, else simulator), sim, aliyun [CCC_BACKEND]")
+	fs.StringVar(&c.SimAddr, "sim-addr", env("CCC_SIM_ADDR", ""), "use a simulator already running at host:port (e.g. from cmd/ccc-sim) instead of an embedded one [CCC_SIM_ADDR]")
+	seed, _ := strconv.ParseInt(env("CCC_SIM_SEED", "1"), 10, 64)
+	fs.Int64Var(&c.SimSeed, "sim-seed", seed, "seed of the embedded simulator's data [CCC_SIM_SEED]")
+	fs.StringVar(&c.Region, "region", env("CCC_REGION", ccc.DefaultRegion), "CCC region [CCC_REGION]")
+	fs.StringVar(&c.Endpoint, "endpoint", env("CCC_ENDPOINT", ""), "CCC endpoint override, host[:port] (HTTPS) or http://127.0.0.1:port [CCC_ENDPOINT]")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", envDuration("CCC_CONNECT_TIMEOUT", ccc.DefaultConnectTimeout), "connect timeout of each CCC request [CCC_CONNECT_TIMEOUT]")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", envDuration("CCC_READ_TIMEOUT", ccc.DefaultReadTimeout), "read timeout of each CCC request [CCC_READ_TIMEOUT]")
+	fs.DurationVar(&c.CallTimeout, "call-timeout", envDuration("CCC_CALL_TIMEOUT", 30*time.Second), "bound on one tool call, retries included [CCC_CALL_TIMEOUT]")
+	fs.StringVar(&c.Instance, "instance", env("CCC_INSTANCE_ID", ""), "default InstanceId when a call names none (simulator: "+sim.DefaultInstanceID+") [CCC_INSTANCE_ID]")
+	fs.StringVar(&c.PolicyFile, "policy", env("CCC_POLICY_FILE", ""), "policy file (YAML); empty: read/secret allowed, everything else confirmed [CCC_POLICY_FILE]")
+	fs.StringVar(&c.AuditPath, "audit", env("CCC_AUDIT_FILE", "stderr"), "audit log: a file path (appended, fsync per record), stderr, stdout, or off [CCC_AUDIT_FILE]")
+	fs.StringVar(&c.TokenSecret, "token-secret", "", "HMAC key of confirmation tokens; prefer the env var [CCC_TOKEN_SECRET]")
+	fs.DurationVar(&c.TokenTTL, "confirm-ttl", envDuration("CCC_CONFIRM_TTL", policy.DefaultTokenTTL), "how long a confirmation stays valid [CCC_CONFIRM_TTL]")
+	fs.BoolVar(&c.ReadOnly, "read-only", envBool("CCC_READ_ONLY"), "list and allow only read-class tools [CCC_READ_ONLY]")
+	c.Filter.Toolsets = splitList(os.Getenv("CCC_TOOLSETS"))
+	c.Filter.Include = splitList(os.Getenv("CCC_TOOLS"))
+	c.Filter.Exclude = splitList(os.Getenv("CCC_EXCLUDE_TOOLS"))
+	fs.Var(listFlag{&c.Filter.Toolsets}, "toolsets", "comma-separated toolsets to enable (default all) [CCC_TOOLSETS]")
+	fs.Var(listFlag{&c.Filter.Include}, "tools", "comma-separated tools to enable, by tool or action name [CCC_TOOLS]")
+	fs.Var(listFlag{&c.Filter.Exclude}, "exclude-tools", "comma-separated tools to disable [CCC_EXCLUDE_TOOLS]")
+}
+
+// App is the wired product.
+type App struct {
+	Registry *tools.Registry
+	Gate     *policy.Gate
+	Client   *ccc.Client
+	Sim      *sim.Server // the embedded simulator, when this process runs one
+	// Backend says in words what the tools talk to, without secrets.
+	Backend string
+	closers []func() error
+}
+
+// Close stops what Open started.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// Open builds the backend, the gate and the registry.
+func Open(cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if cfg.TokenSecret == "" {
+		cfg.TokenSecret = os.Getenv("CCC_TOKEN_SECRET")
+	}
+	a := &App{}
+	fail := func(err error) (*App, error) {
+		_ = a.Close()
+		return nil, err
+	}
+	creds, haveCreds := ccc.CredentialsFromEnv()
+	backend := cfg.Backend
+	switch backend {
+	case "", BackendAuto:
+		backend = BackendSim
+		if haveCreds {
+			backend = BackendAliyun
+		}
+	case BackendSim, BackendAliyun:
+	default:
+		return nil, fmt.Errorf("unknown backend %q: use auto, sim or aliyun", cfg.Backend)
+	}
+	ccfg := ccc.Config{Region: cfg.Region, ConnectTimeout: cfg.ConnectTimeout, ReadTimeout: cfg.ReadTimeout, Logger: cfg.Logger}
+	if backend == BackendAliyun {
+		if !haveCreds {
+			return nil, errors.New("backend aliyun needs credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or CCC_BEARER_TOKEN, ALIBABA_CLOUD_ECS_METADATA)")
+		}
+		ccfg.Credentials, ccfg.Endpoint = creds, cfg.Endpoint
+		if cfg.Instance == "" {
+			cfg.Logger.Warn("no default instance (CCC_INSTANCE_ID); every call must name InstanceId")
+		}
+	} else {
+		addr := cfg.SimAddr
+		if addr == "" {
+			srv, err := sim.Start("127.0.0.1:0", sim.Options{Seed: cfg.SimSeed, Logger: cfg.Logger})
+			if err != nil {
+				return fail(fmt.Errorf("start the embedded simulator: %w", err))
+			}
+			a.Sim = srv
+			a.closers = append(a.closers, srv.Close)
+			addr = srv.Addr
+		}
+		ccfg.Endpoint = "http://" + addr
+		ccfg.Credentials = ccc.Credentials{Mode: ccc.CredAccessKey, AccessKeyID: sim.DefaultAccessKeyID, AccessKeySecret: sim.DefaultAccessKeySecret}
+		if cfg.Instance == "" {
+			cfg.Instance = sim.DefaultInstanceID
+		}
+	}
+	client, err := ccc.New(ccfg)
+	if err != nil {
+		return fail(err)
+	}
+	a.Client = client
+	a.closers = append(a.closers, func() error { client.Close(); return nil })
+	if backend == BackendAliyun {
+		a.Backend = "Alibaba Cloud CCC at " + client.Endpoint() + " (" + creds.Mode + " credentials)"
+	} else if a.Sim != nil {
+		a.Backend = "the embedded CCC simulator at " + client.Endpoint() + " (simulated data; no real calls)"
+	} else {
+		a.Backend = "a CCC simulator at " + client.Endpoint() + " (simulated data; no real calls)"
+	}
+
+	pcfg := policy.Config{TokenTTL: cfg.TokenTTL, ReadOnly: cfg.ReadOnly, Logger: cfg.Logger}
+	if cfg.TokenSecret != "" {
+		pcfg.Secret = []byte(cfg.TokenSecret)
+	}
+	if cfg.PolicyFile != "" {
+		f, err := policy.LoadFile(cfg.PolicyFile)
+		if err != nil {
+			return fail(err)
+		}
+		pcfg.File = f
+	}
+	switch strings.ToLower(cfg.AuditPath) {
+	case "", "off", "none":
+	case "stderr", "-":
+		pcfg.Audit = os.Stderr
+	case "stdout":
+		pcfg.Audit = os.Stdout
+	default:
+		af, err := policy.NewAuditFile(cfg.AuditPath)
+		if err != nil {
+			return fail(fmt.Errorf("open audit file: %w", err))
+		}
+		pcfg.Audit = af
+		a.closers = append(a.closers, af.Close)
+	}
+	gate, err := policy.New(pcfg)
+	if err != nil {
+		return fail(err)
+	}
+	a.Gate = gate
+	reg, err := tools.New(tools.Config{Client: client, Gate: gate, DefaultInstance: cfg.Instance, Timeout: cfg.CallTimeout, Filter: cfg.Filter, Logger: cfg.Logger})
+	if err != nil {
+		return fail(err)
+	}
+	a.Registry = reg
+	return a, nil
+}
+
+// Discard is a logger that drops everything, for tests.
+func Discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

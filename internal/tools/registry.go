@@ -1,0 +1,421 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cccops/cccops/internal/ccc"
+	"github.com/cccops/cccops/internal/ccc/spec"
+	"github.com/cccops/cccops/internal/policy"
+	"github.com/cccops/cccops/internal/schema"
+)
+
+// Caller sends a typed request to CCC; *ccc.Client is one.
+type Caller interface {
+	Call(ctx context.Context, req ccc.Request) (json.RawMessage, error)
+}
+
+// Config builds a Registry.
+type Config struct {
+	Client Caller       // required
+	Gate   *policy.Gate // required: the one gate
+	// DefaultInstance fills InstanceId when a call leaves it out.
+	DefaultInstance string
+	// Timeout bounds each CCC call made by Invoke (default 30 s).
+	Timeout time.Duration
+	// Filter limits which tools are listed and callable.
+	Filter Filter
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Registry holds the tools and runs them.
+type Registry struct {
+	cfg    Config
+	all    []*Tool
+	tools  []*Tool
+	byName map[string]*Tool
+	log    *slog.Logger
+}
+
+// Catalog builds the 89 tool definitions without a client or gate — for
+// listings, snapshots and size measurements.
+func Catalog() ([]*Tool, error) {
+	s, err := spec.LoadSpec()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Tool, 0, len(s.Actions))
+	for _, a := range s.Actions {
+		t, err := buildTool(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// New builds the registry.
+func New(cfg Config) (*Registry, error) {
+	if cfg.Client == nil || cfg.Gate == nil {
+		return nil, errors.New("tools: a CCC client and a policy gate are both required")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	all, err := Catalog()
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Filter.Check(all); err != nil {
+		return nil, err
+	}
+	r := &Registry{cfg: cfg, all: all, byName: map[string]*Tool{}, log: cfg.Logger}
+	for _, t := range all {
+		if !cfg.Filter.Allows(t) || (cfg.Gate.ReadOnly() && !t.Access.ReadOnly()) {
+			continue
+		}
+		r.tools = append(r.tools, t)
+		r.byName[strings.ToLower(t.Name)] = t
+		r.byName[strings.ToLower(t.Action)] = t
+	}
+	return r, nil
+}
+
+// Tools lists the enabled tools in the overview's order.
+func (r *Registry) Tools() []*Tool { return r.tools }
+
+// Gate returns the registry's policy gate.
+func (r *Registry) Gate() *policy.Gate { return r.cfg.Gate }
+
+// DefaultInstance is the instance used when a call names none.
+func (r *Registry) DefaultInstance() string { return r.cfg.DefaultInstance }
+
+// Lookup finds an enabled tool by tool name or action name, ignoring case
+// (and '-' for '_').
+func (r *Registry) Lookup(name string) (*Tool, bool) {
+	n := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "-", "_"))
+	t, ok := r.byName[n]
+	return t, ok
+}
+
+// Find ranks enabled tools by how well they match free words (name, title,
+// description, toolset, access class); limit ≤ 0 means 10.
+func (r *Registry) Find(query string, limit int) []*Tool {
+	if limit <= 0 {
+		limit = 10
+	}
+	words := strings.Fields(strings.ToLower(query))
+	type scored struct {
+		t *Tool
+		s int
+		i int
+	}
+	var hits []scored
+	for i, t := range r.tools {
+		hay := strings.ToLower(t.Name + " " + t.Action + " " + t.Title + " " + t.Description + " " + t.Toolset + " " + string(t.Access))
+		name := strings.ToLower(t.Name + " " + t.Title + " " + t.Toolset)
+		s := 0
+		for _, w := range words {
+			w = strings.TrimSuffix(w, "s")
+			if strings.Contains(name, w) {
+				s += 3
+			} else if strings.Contains(hay, w) {
+				s++
+			}
+		}
+		if s > 0 || len(words) == 0 {
+			hits = append(hits, scored{t, s, i})
+		}
+	}
+	sort.SliceStable(hits, func(a, b int) bool { return hits[a].s > hits[b].s })
+	out := make([]*Tool, 0, limit)
+	for _, h := range hits {
+		if len(out) == limit {
+			break
+		}
+		out = append(out, h.t)
+	}
+	return out
+}
+
+// Invocation is one request to run a tool.
+type Invocation struct {
+	Principal policy.Principal
+	Tool      string         // tool or action name
+	Args      map[string]any // JSON-decoded arguments
+	// Confirmation carries a human's yes for a call the gate asked to confirm.
+	Confirmation *Confirmation
+}
+
+// Confirmation is the proof that a human approved exactly this call.
+type Confirmation struct {
+	Token    string
+	Approver policy.Principal // zero: the requester confirmed it themselves
+}
+
+// Status of a Result.
+type Status string
+
+const (
+	StatusOK      Status = "ok"      // the call ran
+	StatusPending Status = "pending" // a human must confirm; nothing ran
+)
+
+// Result is what a tool returns.
+type Result struct {
+	Tool      *Tool
+	Status    Status
+	Data      map[string]any // shaped structured content (ok)
+	Text      string         // compact text rendering (ok) or the preview (pending)
+	RequestID string
+	NextPage  string   // hint when more rows exist
+	Pending   *Pending // when Status is pending
+	// Secret is true for secret-class results: never post them in a channel.
+	Secret bool
+}
+
+// Pending is a call waiting for a human's yes.
+type Pending struct {
+	Token     string
+	Preview   string // what will change, where, for whom
+	ExpiresAt time.Time
+	FourEyes  bool
+	Reason    string // why the gate asks
+	Args      map[string]any
+}
+
+// Error kinds.
+const (
+	KindUnknownTool = "unknown_tool"
+	KindInvalidArgs = "invalid_arguments"
+	KindDenied      = "denied"
+	KindRefused     = "confirmation_refused"
+	KindRateLimited = "rate_limited"
+	KindCCC         = "ccc_error"
+)
+
+// Error is a failed invocation, in words a person or a model can act on.
+type Error struct {
+	Kind    string
+	Tool    string
+	Param   string // the bad parameter, for invalid_arguments
+	Message string
+	CCC     *ccc.Error // for ccc_error
+	Refused *policy.RefusedError
+	Retry   time.Duration // for rate_limited
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Invoke runs one tool call through the one path: decode, validate, the
+// gate's decision (deny, rate limit, confirm), CCC, audit, shaping.
+func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
+	t, ok := r.Lookup(inv.Tool)
+	if !ok {
+		return nil, &Error{Kind: KindUnknownTool, Tool: inv.Tool, Message: r.unknownTool(inv.Tool)}
+	}
+	args, req, err := r.prepare(t, inv.Args)
+	if err != nil {
+		return nil, err
+	}
+	call := policy.Call{
+		Principal: inv.Principal, Action: t.Action, Toolset: t.Toolset, Access: t.Access, Args: args,
+	}
+	if s, ok := args["InstanceId"].(string); ok {
+		call.InstanceID = s
+	}
+	gate := r.cfg.Gate
+	rec := policy.Record{Surface: inv.Principal.Surface, Principal: inv.Principal.ID, Action: t.Action, Args: args}
+
+	d := gate.Decide(call)
+	rec.Decision = d.Verdict
+	if d.Verdict == policy.Deny {
+		rec.Result, rec.Reason = "refused", d.Reason
+		gate.Record(rec)
+		return nil, &Error{Kind: KindDenied, Tool: t.Name, Message: fmt.Sprintf("%s is not allowed for %s: %s", t.Name, principalName(inv.Principal), d.Reason)}
+	}
+	if d.Verdict == policy.Confirm {
+		if inv.Confirmation == nil || inv.Confirmation.Token == "" {
+			return r.pend(ctx, t, call, d, rec)
+		}
+		if err := gate.Redeem(inv.Confirmation.Token, call, inv.Confirmation.Approver); err != nil {
+			rec.Result, rec.Reason = "refused", err.Error()
+			rec.Approver = inv.Confirmation.Approver.ID
+			var re *policy.RefusedError
+			errors.As(err, &re)
+			if re != nil && re.Code == policy.RefusedExpired {
+				rec.Result = "expired"
+			}
+			gate.Record(rec)
+			return nil, &Error{Kind: KindRefused, Tool: t.Name, Refused: re, Message: "confirmation refused: " + err.Error()}
+		}
+		rec.Approver = inv.Confirmation.Approver.ID
+		if rec.Approver == "" {
+			rec.Approver = inv.Principal.ID
+		}
+	}
+	if err := gate.Limit(call); err != nil {
+		rec.Result, rec.Reason = "rate-limited", err.Error()
+		gate.Record(rec)
+		var rl *policy.RateLimitError
+		errors.As(err, &rl)
+		e := &Error{Kind: KindRateLimited, Tool: t.Name, Message: err.Error()}
+		if rl != nil {
+			e.Retry = rl.RetryAfter
+		}
+		return nil, e
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	start := time.Now()
+	body, err := r.cfg.Client.Call(cctx, req)
+	rec.LatencyMS = time.Since(start).Milliseconds()
+	if err != nil {
+		var ce *ccc.Error
+		if !errors.As(err, &ce) {
+			ce = &ccc.Error{Action: t.Action, Code: "Internal", Message: err.Error()}
+		}
+		rec.Result, rec.ErrorCode, rec.RequestID = "error", ce.Code, ce.RequestID
+		gate.Record(rec)
+		msg := ce.Error()
+		if h := ce.Hint(); h != "" {
+			msg += "; " + h
+		}
+		return nil, &Error{Kind: KindCCC, Tool: t.Name, CCC: ce, Message: msg}
+	}
+	data, hint, err := shapeData(body, spec.MustSpec().Action(t.Action).Response, t.paged)
+	if err != nil {
+		rec.Result, rec.ErrorCode = "error", "InvalidResponse"
+		gate.Record(rec)
+		return nil, &Error{Kind: KindCCC, Tool: t.Name, Message: err.Error()}
+	}
+	reqID, _ := data["RequestId"].(string)
+	rec.Result, rec.RequestID = "ok", reqID
+	gate.Record(rec)
+	return &Result{
+		Tool: t, Status: StatusOK, Data: data, Text: compactText(data, hint), RequestID: reqID,
+		NextPage: hint, Secret: t.Access == spec.AccessSecret,
+	}, nil
+}
+
+func (r *Registry) pend(ctx context.Context, t *Tool, call policy.Call, d policy.Decision, rec policy.Record) (*Result, error) {
+	token, exp, err := r.cfg.Gate.Issue(call)
+	if err != nil {
+		return nil, &Error{Kind: KindDenied, Tool: t.Name, Message: "could not issue a confirmation: " + err.Error()}
+	}
+	preview := r.Preview(ctx, t, call.Args)
+	rec.Result, rec.Reason = "pending", d.Reason
+	r.cfg.Gate.Record(rec)
+	return &Result{
+		Tool: t, Status: StatusPending, Text: preview,
+		Pending: &Pending{Token: token, Preview: preview, ExpiresAt: exp, FourEyes: d.FourEyes, Reason: d.Reason, Args: call.Args},
+	}, nil
+}
+
+// prepare fills defaults, validates against the schema and decodes into the
+// typed request. It returns the canonical arguments — exactly what will be
+// sent — which the gate binds confirmations to.
+func (r *Registry) prepare(t *Tool, in map[string]any) (map[string]any, ccc.Request, error) {
+	args := make(map[string]any, len(in)+1)
+	for k, v := range in {
+		args[k] = v
+	}
+	if _, has := args["InstanceId"]; !has && r.cfg.DefaultInstance != "" && t.HasParam("InstanceId") {
+		args["InstanceId"] = r.cfg.DefaultInstance
+	}
+	if err := t.input.Validate(args); err != nil {
+		var ve *schema.ValidationError
+		param := ""
+		if errors.As(err, &ve) {
+			param = ve.Param
+		}
+		msg := fmt.Sprintf("invalid arguments for %s: %s", t.Name, err.Error())
+		if param == "InstanceId" {
+			msg += "; list instances with list_instances_of_user"
+		} else {
+			msg += "; describe the tool for its parameters"
+		}
+		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Param: param, Message: msg}
+	}
+	req, _ := ccc.NewRequest(t.Action)
+	raw, err := json.Marshal(args)
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(req)
+	}
+	if err != nil {
+		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
+	}
+	canon, _ := json.Marshal(req)
+	var out map[string]any
+	dec := json.NewDecoder(bytes.NewReader(canon))
+	dec.UseNumber()
+	_ = dec.Decode(&out)
+	return normalizeNumbers(out).(map[string]any), req, nil
+}
+
+// normalizeNumbers turns json.Number into int64 (the API has no floats), so
+// canonical arguments digest the same whichever surface built them.
+func normalizeNumbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			x[k] = normalizeNumbers(val)
+		}
+		return x
+	case []any:
+		for i, val := range x {
+			x[i] = normalizeNumbers(val)
+		}
+		return x
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
+	}
+	return v
+}
+
+func (r *Registry) unknownTool(name string) string {
+	msg := fmt.Sprintf("unknown tool %q", name)
+	if hits := r.Find(strings.NewReplacer("_", " ", "-", " ").Replace(name), 3); len(hits) > 0 {
+		names := make([]string, len(hits))
+		for i, h := range hits {
+			names[i] = h.Name
+		}
+		msg += "; did you mean " + strings.Join(names, ", ") + "?"
+	}
+	if len(r.tools) < len(r.all) {
+		msg += " (some tools are disabled by this server's filters or read-only mode)"
+	}
+	return msg
+}
+
+func principalName(p policy.Principal) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	if p.ID != "" {
+		return p.ID
+	}
+	return "this caller"
+}

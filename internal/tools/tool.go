@@ -1,0 +1,180 @@
+// Package tools is the one registry of cccops: one described tool per CCC
+// action (89), with its input schema generated from the request struct, its
+// output schema from the spec's response shape, its toolset and access class,
+// and the single Invoke path every surface uses — decode, validate, ask the
+// policy gate, call CCC, audit, and shape the result for a small context.
+package tools
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/cccops/cccops/internal/ccc"
+	"github.com/cccops/cccops/internal/ccc/docs"
+	"github.com/cccops/cccops/internal/ccc/spec"
+	"github.com/cccops/cccops/internal/policy"
+	"github.com/cccops/cccops/internal/schema"
+)
+
+// Annotations are the MCP tool hints, derived from the access table. The gate
+// never trusts them; they only inform clients.
+type Annotations struct {
+	ReadOnly    bool `json:"readOnlyHint"`
+	Destructive bool `json:"destructiveHint"`
+	Idempotent  bool `json:"idempotentHint"`
+	OpenWorld   bool `json:"openWorldHint"`
+}
+
+// Tool is one CCC action as a described tool.
+type Tool struct {
+	Name        string      `json:"name"`   // snake_case of the action, e.g. list_real_time_agent
+	Action      string      `json:"action"` // the CCC action, e.g. ListRealTimeAgent
+	Title       string      `json:"title"`
+	Description string      `json:"description"` // our words, then the overview's Chinese summary
+	Toolset     string      `json:"toolset"`     // one of the 13 groups of the API overview
+	Access      spec.Access `json:"access"`
+	Annotations Annotations `json:"annotations"`
+	// InputSchema is the JSON Schema of the arguments.
+	InputSchema json.RawMessage `json:"inputSchema"`
+	// OutputSchema is the JSON Schema of the shaped result (structured content).
+	OutputSchema json.RawMessage `json:"outputSchema"`
+
+	input  *schema.Schema
+	output *spec.Schema // shaped response shape
+	paged  bool
+}
+
+// Input returns the compiled input schema.
+func (t *Tool) Input() *schema.Schema { return t.input }
+
+// HasParam reports whether the tool takes the named parameter.
+func (t *Tool) HasParam(name string) bool {
+	p, ok := t.input.Prop(name)
+	return ok && p.Name == name
+}
+
+// annotationsFor derives the hints from the reviewed access class.
+func annotationsFor(action string, a spec.Access) Annotations {
+	switch a {
+	case spec.AccessRead, spec.AccessSecret:
+		return Annotations{ReadOnly: true, Idempotent: true}
+	case spec.AccessWrite:
+		return Annotations{}
+	case spec.AccessDestructive:
+		// Setting a state or configuration again has no further effect;
+		// removing something twice removes nothing more.
+		return Annotations{Destructive: true, Idempotent: true}
+	case spec.AccessExternal:
+		return Annotations{OpenWorld: true}
+	}
+	return Annotations{Destructive: true, OpenWorld: true}
+}
+
+func buildTool(a *spec.Action) (*Tool, error) {
+	req, ok := ccc.NewRequest(a.Name)
+	if !ok {
+		return nil, fmt.Errorf("tools: no request struct for %s", a.Name)
+	}
+	in, err := schema.For(req)
+	if err != nil {
+		return nil, fmt.Errorf("tools: %s: %w", a.Name, err)
+	}
+	d, ok := docs.Actions[a.Name]
+	if !ok || d.Description == "" {
+		return nil, fmt.Errorf("tools: %s has no description in internal/ccc/docs", a.Name)
+	}
+	access := policy.AccessOf(a.Name)
+	if access == "" {
+		return nil, fmt.Errorf("tools: %s is missing from the access table", a.Name)
+	}
+	t := &Tool{
+		Name:        spec.SnakeCase(a.Name),
+		Action:      a.Name,
+		Title:       d.Title,
+		Description: strings.TrimSpace(d.Description) + " (" + a.SummaryZh + ")",
+		Toolset:     a.Category,
+		Access:      access,
+		Annotations: annotationsFor(a.Name, access),
+		InputSchema: in.JSON,
+		input:       in,
+	}
+	t.output, t.paged = shapeSchema(a.Response)
+	out := outputDoc(t.output, t.paged)
+	if t.OutputSchema, err = json.Marshal(out); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Usage is a plain-text usage line and parameter list generated from the
+// schema, for text surfaces: required first, then optional, each with its
+// type, and an example.
+func (t *Tool) Usage(command string) string {
+	var b strings.Builder
+	props := append([]schema.Prop(nil), t.input.Props...)
+	sort.SliceStable(props, func(i, j int) bool { return props[i].Required && !props[j].Required })
+	fmt.Fprintf(&b, "%s %s", command, t.Name)
+	for _, p := range props {
+		if p.Required {
+			fmt.Fprintf(&b, " %s=<%s>", p.Name, p.Type)
+		} else {
+			fmt.Fprintf(&b, " [%s=<%s>]", p.Name, p.Type)
+		}
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "%s — %s\nRisk: %s.\n", t.Title, t.Description, t.Access)
+	if len(props) == 0 {
+		b.WriteString("Takes no parameters.\n")
+	}
+	for _, p := range props {
+		req := "optional"
+		if p.Required {
+			req = "required"
+		}
+		fmt.Fprintf(&b, "• %s (%s, %s): %s\n", p.Name, p.TypeText(), req, p.Description)
+	}
+	fmt.Fprintf(&b, "Example: %s %s", command, t.Name)
+	for _, p := range props {
+		if p.Required {
+			fmt.Fprintf(&b, " %s=%s", p.Name, example(p))
+		}
+	}
+	return b.String()
+}
+
+func example(p schema.Prop) string {
+	if len(p.Enum) > 0 {
+		return fmt.Sprint(p.Enum[0])
+	}
+	switch {
+	case p.Name == "InstanceId":
+		return "ccc-sim-shanghai"
+	case schema.IsTimeParam(p.Name) && p.Type == "integer":
+		return "1h"
+	case schema.IsTimeParam(p.Name) && strings.HasSuffix(p.Name, "Date"):
+		return "2026-11-01"
+	case schema.IsTimeParam(p.Name):
+		return "today"
+	case p.Name == "PageNumber":
+		return "1"
+	case p.Name == "PageSize":
+		return "20"
+	}
+	switch p.Type {
+	case "integer":
+		if p.Minimum != nil {
+			return fmt.Sprint(int64(*p.Minimum))
+		}
+		return "1"
+	case "boolean":
+		return "true"
+	case "array":
+		if p.Items == "integer" {
+			return "1,2"
+		}
+		return "a,b"
+	}
+	return "…"
+}
