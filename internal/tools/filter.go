@@ -14,7 +14,9 @@ type Filter struct {
 	Exclude  []string // tool or action names to leave out
 }
 
-func norm(s string) string { return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "-", "_")) }
+func norm(s string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "-", "_"))
+}
 
 // Allows reports whether the filter lets a tool through.
 func (f Filter) Allows(t *Tool) bool {
