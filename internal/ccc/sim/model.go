@@ -30,8 +30,8 @@ const abnormalAfter = time.Hour
 
 type instance struct {
 	ID, Name, Description, TenantID, DomainName, DirectoryID, Owner, StorageBucket, Region string
-	Created                                                                               time.Time
-	MaxOnlineAgents                                                                       int
+	Created                                                                                time.Time
+	MaxOnlineAgents                                                                        int
 
 	users    []*user
 	groups   []*skillGroup

@@ -13,7 +13,6 @@ var handlers = map[string]handler{}
 
 func register(name string, h handler) { handlers[name] = h }
 
-
 func (in *instance) user(id string) *user {
 	for _, u := range in.users {
 		if u.UserID == id {

@@ -313,7 +313,7 @@ func seedAgentsAndCalls(in *instance, r rng, def instanceDef, now time.Time) {
 	}
 	// Calls that never reached an agent.
 	for i := 0; i < def.ExtraCalls; i++ {
-		start := horizon.Add(time.Duration(r.Int64N(int64(now.Add(-20*time.Minute).Sub(horizon))))).Truncate(time.Second)
+		start := horizon.Add(time.Duration(r.Int64N(int64(now.Add(-20 * time.Minute).Sub(horizon))))).Truncate(time.Second)
 		g := in.groups[r.IntN(len(in.groups))]
 		c := &call{Type: "Inbound", Caller: r.pick(customerPrefixes) + r.digits(8), Start: start, seed: r.Uint64(), IVRSec: r.between(5, 40)}
 		c.Number = inboundNumber(in, r, g.ID)
