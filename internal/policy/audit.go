@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -328,4 +329,24 @@ func isDate(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// ResultOf names the audit result for an error the gate returned:
+// "expired" or "refused" for a *RefusedError, "rate-limited" for a
+// *RateLimitError, "error" for anything else, "ok" for nil.
+func ResultOf(err error) string {
+	var re *RefusedError
+	var rl *RateLimitError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &re):
+		if re.Code == RefusedExpired {
+			return "expired"
+		}
+		return "refused"
+	case errors.As(err, &rl):
+		return "rate-limited"
+	}
+	return "error"
 }

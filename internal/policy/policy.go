@@ -86,8 +86,9 @@ type Gate struct {
 	auditMu sync.Mutex
 	audit   io.Writer
 
-	nonceMu sync.Mutex
-	used    map[string]time.Time // redeemed nonce → token expiry
+	nonceMu   sync.Mutex
+	used      map[string]time.Time // redeemed nonce → token expiry
+	nextSweep time.Time
 
 	limits  Limits
 	limitMu sync.Mutex

@@ -103,3 +103,40 @@ func TestRateLimitConfig(t *testing.T) {
 		t.Error("a rate for an unknown class must be refused")
 	}
 }
+
+func TestResultOf(t *testing.T) {
+	for err, want := range map[error]string{
+		nil:                                      "ok",
+		&RefusedError{Code: RefusedExpired}:      "expired",
+		&RefusedError{Code: RefusedReplay}:       "refused",
+		&RateLimitError{RetryAfter: time.Second}: "rate-limited",
+		errors.New("InvalidParameter"):           "error",
+	} {
+		if got := ResultOf(err); got != want {
+			t.Errorf("ResultOf(%v) = %q, want %q", err, got, want)
+		}
+	}
+}
+
+func BenchmarkDecideWithFile(b *testing.B) {
+	f, err := LoadFile("../../examples/policy.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := newGate(b, Config{File: f})
+	c := call("slack:T1:U01BOBONC1", "ResetUserStatus", "ccc-prod-sh")
+	for b.Loop() {
+		g.Decide(c)
+	}
+}
+
+func BenchmarkIssueRedeem(b *testing.B) {
+	g := newGate(b, Config{})
+	c := resetCall()
+	for b.Loop() {
+		tok, _, _ := g.Issue(c)
+		if err := g.Redeem(tok, c, Principal{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -191,10 +191,13 @@ func (g *Gate) Redeem(token string, c Call, approver Principal) error {
 
 	g.nonceMu.Lock()
 	defer g.nonceMu.Unlock()
-	for n, exp := range g.used {
-		if nowMS >= exp.UnixMilli() {
-			delete(g.used, n)
+	if !now.Before(g.nextSweep) { // forget expired nonces about once a minute
+		for n, exp := range g.used {
+			if nowMS >= exp.UnixMilli() {
+				delete(g.used, n)
+			}
 		}
+		g.nextSweep = now.Add(time.Minute)
 	}
 	if _, seen := g.used[cl.Nonce]; seen {
 		return refuse(RefusedReplay, "this confirmation was already used; each confirmation runs its call once — start the action again if it must run again")

@@ -306,3 +306,26 @@ func TestDigest(t *testing.T) {
 		seen[d] = i
 	}
 }
+
+func TestUsedNoncesAreForgottenAfterExpiry(t *testing.T) {
+	clk := newClock()
+	g := newGate(t, Config{Now: clk.Now})
+	c := resetCall()
+	for range 5 {
+		tok, _, _ := g.Issue(c)
+		if err := g.Redeem(tok, c, Principal{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(DefaultTokenTTL + time.Minute)
+	tok, _, _ := g.Issue(c)
+	if err := g.Redeem(tok, c, Principal{}); err != nil {
+		t.Fatal(err)
+	}
+	g.nonceMu.Lock()
+	n := len(g.used)
+	g.nonceMu.Unlock()
+	if n != 1 {
+		t.Errorf("%d nonces remembered, want only the live one", n)
+	}
+}
