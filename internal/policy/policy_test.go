@@ -3,6 +3,7 @@ package policy
 import (
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -460,5 +461,27 @@ func TestNewValidatesConfig(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "random") || len(g.secret) != 32 {
 		t.Errorf("random secret without a warning: %q", logged.String())
+	}
+}
+
+// TestREADMEExampleParses keeps the documented format honest.
+func TestREADMEExampleParses(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(raw)
+	start := strings.Index(s, "```yaml\n")
+	if start < 0 {
+		t.Fatal("README has no yaml example")
+	}
+	s = s[start+len("```yaml\n"):]
+	f := mustParse(t, s[:strings.Index(s, "```")])
+	g := newGate(t, Config{File: f})
+	if d := g.Decide(call("slack:T024BE7LD:U01ALICE01", "ModifyPrimaryTrunksOfSkillGroup", "ccc-prod-sh")); d.Verdict != Deny {
+		t.Errorf("README example: %+v", d)
+	}
+	if d := g.Decide(call("slack:T024BE7LD:U01ALICE01", "RemoveUsers", "ccc-prod-sh")); d.Verdict != Confirm || !d.FourEyes {
+		t.Errorf("README example: %+v", d)
 	}
 }
