@@ -15,8 +15,8 @@ import (
 // keys sorted, null members dropped (they are not sent either), numbers
 // written in one form (1, 1.0 and 1e0 are the same number), no HTML
 // escaping. A nil map digests like an empty one. Arguments that cannot be
-// turned into JSON digest to a value no real argument set produces, so a
-// token issued for them can never match.
+// turned into JSON (they could not be sent either) digest to a hash of the
+// encoding error, which no encodable argument set can share.
 func Digest(args map[string]any) string {
 	var buf bytes.Buffer
 	if err := canonicalArgs(&buf, args); err != nil {

@@ -38,13 +38,3 @@ func foldASCII(r rune) rune {
 	}
 	return r
 }
-
-// hasWildcard reports whether a pattern uses '*' or '?'.
-func hasWildcard(pattern string) bool {
-	for _, r := range pattern {
-		if r == '*' || r == '?' {
-			return true
-		}
-	}
-	return false
-}

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -138,5 +139,25 @@ func BenchmarkIssueRedeem(b *testing.B) {
 		if err := g.Redeem(tok, c, Principal{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestRateLimitForgetsIdleBuckets(t *testing.T) {
+	clk := newClock()
+	g := newGate(t, Config{Now: clk.Now})
+	for i := range 10001 {
+		if err := g.Limit(call(fmt.Sprintf("p%d", i), "ListUsers", "i")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(time.Minute) // every bucket is full again
+	if err := g.Limit(call("p0", "ListUsers", "i")); err != nil {
+		t.Fatal(err)
+	}
+	g.limitMu.Lock()
+	n := len(g.buckets)
+	g.limitMu.Unlock()
+	if n != 1 {
+		t.Errorf("%d buckets kept, want only the one in use", n)
 	}
 }

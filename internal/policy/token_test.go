@@ -297,6 +297,11 @@ func TestDigest(t *testing.T) {
 		{"B": 1}, {"A": "<&>"}, {"A": 1, "B": 2}, {"A": "x", "B": "y"}, {"A": "x,B", "": "y"},
 		{"A": map[string]any{"B": 1}}, {"A": 9007199254740993}, {"A": 9007199254740992},
 	}
+	// Arguments JSON cannot encode get a digest no real arguments have.
+	bad := Digest(map[string]any{"A": make(chan int)})
+	if bad == Digest(nil) || len(bad) != 64 {
+		t.Errorf("unencodable arguments digest %q", bad)
+	}
 	seen := map[string]int{}
 	for i, m := range distinct {
 		d := Digest(m)
