@@ -260,3 +260,17 @@ func (p *Prop) TypeText() string {
 	}
 	return t
 }
+
+// ValidateValue checks any JSON-compatible value (for example a tool's
+// structured result against its output schema).
+func (s *Schema) ValidateValue(v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	inst, err := validator.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	return s.compiled.Validate(inst)
+}

@@ -115,11 +115,33 @@ func (a AgentState) String() string {
 	return fmt.Sprintf("%s (%s, ext %s, RamId %s) — %s%s", a.Name, a.LoginName, a.Extension, a.RamID, a.State, held)
 }
 
-// AgentStates reads every agent's current state on an instance through
-// ListAgentStates (all pages). It is a read made for previews and checks; it
-// does not pass the gate.
+// AgentStates reads every agent's current state on an instance: RAM id,
+// name, extension and state from ListRealTimeAgent, joined by extension with
+// login name and time in state from ListAgentStates (whose AgentId is not
+// documented to be the RAM id ResetUserStatus takes). It is a read made for
+// previews and checks; it does not pass the gate.
 func (r *Registry) AgentStates(ctx context.Context, instance string) ([]AgentState, error) {
-	var out []AgentState
+	cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	body, err := r.cfg.Client.Call(cctx, &ccc.ListRealTimeAgentRequest{InstanceId: ccc.Ptr(instance)})
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	var rt struct {
+		Data struct {
+			User []struct{ RamId, DisplayName, Dn, State string }
+		}
+	}
+	if err := json.Unmarshal(body, &rt); err != nil {
+		return nil, fmt.Errorf("ListRealTimeAgent answer: %w", err)
+	}
+	type extra struct {
+		login string
+		held  time.Duration
+		known bool
+	}
+	byDn := map[string]extra{}
+	seen := 0
 	for page := int64(1); page <= 50; page++ {
 		cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 		body, err := r.cfg.Client.Call(cctx, &ccc.ListAgentStatesRequest{InstanceId: ccc.Ptr(instance), PageNumber: ccc.Ptr(page), PageSize: ccc.Ptr(int64(100))})
@@ -130,11 +152,9 @@ func (r *Registry) AgentStates(ctx context.Context, instance string) ([]AgentSta
 		var resp struct {
 			Data struct {
 				List struct {
-					RealTimeAgentState []struct {
-						AgentId, AgentName, Dn, LoginName, State, StateDuration string
-					}
+					RealTimeAgentState []struct{ Dn, LoginName, StateDuration string }
 				}
-				TotalCount int64
+				TotalCount int
 			}
 		}
 		if err := json.Unmarshal(body, &resp); err != nil {
@@ -142,11 +162,17 @@ func (r *Registry) AgentStates(ctx context.Context, instance string) ([]AgentSta
 		}
 		for _, a := range resp.Data.List.RealTimeAgentState {
 			d, ok := ccc.ParseStateDuration(a.StateDuration)
-			out = append(out, AgentState{RamID: a.AgentId, LoginName: a.LoginName, Name: a.AgentName, Extension: a.Dn, State: a.State, Held: d, HeldKnown: ok})
+			byDn[a.Dn] = extra{a.LoginName, d, ok}
 		}
-		if int64(len(out)) >= resp.Data.TotalCount || len(resp.Data.List.RealTimeAgentState) == 0 {
+		seen += len(resp.Data.List.RealTimeAgentState)
+		if seen >= resp.Data.TotalCount || len(resp.Data.List.RealTimeAgentState) == 0 {
 			break
 		}
+	}
+	out := make([]AgentState, 0, len(rt.Data.User))
+	for _, u := range rt.Data.User {
+		x := byDn[u.Dn]
+		out = append(out, AgentState{RamID: u.RamId, Name: u.DisplayName, Extension: u.Dn, State: u.State, LoginName: x.login, Held: x.held, HeldKnown: x.known})
 	}
 	return out, nil
 }

@@ -249,10 +249,24 @@ func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) 
 		gate.Record(rec)
 		return nil, &Error{Kind: KindDenied, Tool: t.Name, Message: fmt.Sprintf("%s is not allowed for %s: %s", t.Name, principalName(inv.Principal), d.Reason)}
 	}
-	if d.Verdict == policy.Confirm {
-		if inv.Confirmation == nil || inv.Confirmation.Token == "" {
-			return r.pend(ctx, t, call, d, rec)
+	if d.Verdict == policy.Confirm && (inv.Confirmation == nil || inv.Confirmation.Token == "") {
+		return r.pend(ctx, t, call, d, rec)
+	}
+	// The rate limit comes before redeeming, so a refused call does not use
+	// up a human's confirmation.
+	if err := gate.Limit(call); err != nil {
+		rec.Result, rec.Reason = "rate-limited", err.Error()
+		gate.Record(rec)
+		var rl *policy.RateLimitError
+		errors.As(err, &rl)
+		e := &Error{Kind: KindRateLimited, Tool: t.Name, Message: err.Error()}
+		if rl != nil {
+			e.Retry = rl.RetryAfter
 		}
+		return nil, e
+	}
+
+	if d.Verdict == policy.Confirm {
 		if err := gate.Redeem(inv.Confirmation.Token, call, inv.Confirmation.Approver); err != nil {
 			rec.Result, rec.Reason = "refused", err.Error()
 			rec.Approver = inv.Confirmation.Approver.ID
@@ -269,18 +283,6 @@ func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) 
 			rec.Approver = inv.Principal.ID
 		}
 	}
-	if err := gate.Limit(call); err != nil {
-		rec.Result, rec.Reason = "rate-limited", err.Error()
-		gate.Record(rec)
-		var rl *policy.RateLimitError
-		errors.As(err, &rl)
-		e := &Error{Kind: KindRateLimited, Tool: t.Name, Message: err.Error()}
-		if rl != nil {
-			e.Retry = rl.RetryAfter
-		}
-		return nil, e
-	}
-
 	cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
 	start := time.Now()

@@ -58,11 +58,7 @@ func newEnv(t *testing.T, pc policy.Config, filter tools.Filter) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	client, err := ccc.New(ccc.Config{Endpoint: srv.URL, Credentials: ccc.Credentials{Mode: ccc.CredAccessKey, AccessKeyID: sim.DefaultAccessKeyID, AccessKeySecret: sim.DefaultAccessKeySecret}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
+	client := clientFor(t, srv)
 	audit := &syncBuf{}
 	pc.Audit = audit
 	if pc.Secret == nil {
@@ -77,6 +73,16 @@ func newEnv(t *testing.T, pc policy.Config, filter tools.Filter) *env {
 		t.Fatal(err)
 	}
 	return &env{sim: srv, reg: reg, gate: gate, audit: audit}
+}
+
+func clientFor(t *testing.T, srv *sim.Server) *ccc.Client {
+	t.Helper()
+	client, err := ccc.New(ccc.Config{Endpoint: srv.URL, Credentials: ccc.Credentials{Mode: ccc.CredAccessKey, AccessKeyID: sim.DefaultAccessKeyID, AccessKeySecret: sim.DefaultAccessKeySecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	return client
 }
 
 var alice = policy.Principal{ID: "test:alice", Name: "Alice", Surface: "test"}

@@ -4,8 +4,8 @@ package docs
 // Where an action uses a name differently (another type or meaning), an entry
 // in Overrides wins.
 var Glossary = map[string]string{
-	"InstanceId":                 "ID of the CCC instance (call center). Find it with list_instances_of_user.",
-	"PageNumber":                 "Page to return, starting at 1.",
+	"InstanceId":                 "Call center instance ID; see list_instances_of_user.",
+	"PageNumber":                 "Page number, from 1.",
 	"PageSize":                   "Rows per page.",
 	"UserId":                     "Agent user ID (not the RAM ID). Find it with list_users or find_users.",
 	"SkillGroupId":               "Skill group ID. Find it with list_skill_groups.",

@@ -1,0 +1,208 @@
+package tools_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/cccops/cccops/internal/ccc/spec"
+	"github.com/cccops/cccops/internal/schema"
+	"github.com/cccops/cccops/internal/tools"
+)
+
+// goldenDir holds one reviewed snapshot per tool definition.
+var goldenDir = filepath.Join("..", "..", "testdata", "tools")
+
+// snapshot is what a client is shown of a tool, plus the registry's own
+// classification.
+func snapshot(t *tools.Tool) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(map[string]any{
+		"name": t.Name, "action": t.Action, "title": t.Title, "description": t.Description,
+		"toolset": t.Toolset, "access": t.Access, "annotations": t.Annotations,
+		"inputSchema": json.RawMessage(t.InputSchema), "outputSchema": json.RawMessage(t.OutputSchema),
+	})
+	return b.Bytes()
+}
+
+// TestGoldenToolDefinitions fails on any unreviewed change of a tool
+// definition. After reviewing a change, update the snapshots with
+//
+//	UPDATE_GOLDEN=1 go test ./internal/tools -run TestGoldenToolDefinitions
+func TestGoldenToolDefinitions(t *testing.T) {
+	all, err := tools.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := os.Getenv("UPDATE_GOLDEN") == "1"
+	if update {
+		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]bool{}
+	for _, tl := range all {
+		path := filepath.Join(goldenDir, tl.Name+".json")
+		want[tl.Name+".json"] = true
+		got := snapshot(tl)
+		if update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		old, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("%s: no snapshot (%v); run with UPDATE_GOLDEN=1 after review", tl.Name, err)
+			continue
+		}
+		if !bytes.Equal(old, got) {
+			t.Errorf("%s: definition changed from %s; review and run with UPDATE_GOLDEN=1", tl.Name, path)
+		}
+	}
+	entries, _ := os.ReadDir(goldenDir)
+	for _, e := range entries {
+		if !want[e.Name()] {
+			if update {
+				_ = os.Remove(filepath.Join(goldenDir, e.Name()))
+			} else {
+				t.Errorf("stale snapshot %s has no tool", e.Name())
+			}
+		}
+	}
+	if len(all) != 89 {
+		t.Fatalf("%d tools, want 89", len(all))
+	}
+}
+
+var toolName = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
+
+func TestCatalogDefinitions(t *testing.T) {
+	all, err := tools.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	sets := map[string]int{}
+	classes := map[spec.Access]int{}
+	for _, tl := range all {
+		if !toolName.MatchString(tl.Name) || seen[tl.Name] {
+			t.Errorf("tool name %q bad or duplicated", tl.Name)
+		}
+		seen[tl.Name] = true
+		sets[tl.Toolset]++
+		classes[tl.Access]++
+		a := spec.MustSpec().Action(tl.Action)
+		if !strings.Contains(tl.Description, a.SummaryZh) {
+			t.Errorf("%s: the overview's Chinese summary is missing", tl.Name)
+		}
+		if tl.Title == "" || len(tl.Description) < 30 {
+			t.Errorf("%s: title/description too thin", tl.Name)
+		}
+		ann := tl.Annotations
+		switch tl.Access {
+		case spec.AccessRead, spec.AccessSecret:
+			if !ann.ReadOnly || ann.Destructive || ann.OpenWorld {
+				t.Errorf("%s: read tool annotated %+v", tl.Name, ann)
+			}
+		case spec.AccessWrite:
+			if ann.ReadOnly || ann.Destructive {
+				t.Errorf("%s: additive write annotated %+v", tl.Name, ann)
+			}
+		case spec.AccessDestructive:
+			if ann.ReadOnly || !ann.Destructive {
+				t.Errorf("%s: destructive annotated %+v", tl.Name, ann)
+			}
+		case spec.AccessExternal:
+			if ann.ReadOnly || !ann.OpenWorld {
+				t.Errorf("%s: external annotated %+v", tl.Name, ann)
+			}
+		}
+		// The output schema is a valid JSON Schema.
+		if _, err := schema.Compile(tl.OutputSchema, nil); err != nil {
+			t.Errorf("%s: output schema: %v", tl.Name, err)
+		}
+		var out map[string]any
+		_ = json.Unmarshal(tl.OutputSchema, &out)
+		props, _ := out["properties"].(map[string]any)
+		for _, k := range []string{"HttpStatusCode", "Success", "Code", "Message"} {
+			if _, ok := props[k]; ok {
+				t.Errorf("%s: output schema keeps envelope field %s", tl.Name, k)
+			}
+		}
+	}
+	if len(sets) != 13 {
+		t.Errorf("%d toolsets, want the overview's 13: %v", len(sets), sets)
+	}
+	if classes[spec.AccessRead] != 54 || classes[spec.AccessSecret] != 4 || classes[spec.AccessWrite] != 10 || classes[spec.AccessDestructive] != 15 || classes[spec.AccessExternal] != 6 {
+		t.Errorf("classes %v", classes)
+	}
+}
+
+// listing is what tools/list carries per tool in the default mode.
+func listing(tl *tools.Tool, withOutput bool) map[string]any {
+	ann := map[string]any{"title": tl.Title}
+	ro, de, id, ow := tl.Annotations.Hints()
+	for k, v := range map[string]*bool{"readOnlyHint": ro, "destructiveHint": de, "idempotentHint": id, "openWorldHint": ow} {
+		if v != nil {
+			ann[k] = *v
+		}
+	}
+	// The title travels once, in annotations: MCP clients fall back to
+	// annotations.title when the top-level title is absent, and older
+	// clients know only that one.
+	m := map[string]any{
+		"name": tl.Name, "description": tl.Description,
+		"inputSchema": json.RawMessage(tl.InputSchema),
+		"annotations": ann,
+	}
+	if withOutput {
+		m["outputSchema"] = json.RawMessage(tl.OutputSchema)
+	}
+	return m
+}
+
+// TestToolListSize measures the tool list a client receives in the default
+// mode (name, description, input schema, annotations with the title; no
+// output schemas, which are opt-in because they nearly double the list).
+// The product target is 700 bytes per tool; with a description for every
+// parameter the list measures about 790, so this guard fails on growth past
+// 800 while the figure is reported in the log.
+func TestToolListSize(t *testing.T) {
+	all, err := tools.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := func(withOutput bool) int {
+		list := make([]any, len(all))
+		for i, tl := range all {
+			list[i] = listing(tl, withOutput)
+		}
+		b, _ := json.Marshal(map[string]any{"tools": list})
+		return len(b)
+	}
+	def, full := size(false), size(true)
+	t.Logf("tools/list: %d bytes for %d tools (%.0f per tool) without output schemas; %d bytes (%.0f per tool) with them",
+		def, len(all), float64(def)/float64(len(all)), full, float64(full)/float64(len(all)))
+	if avg := float64(def) / float64(len(all)); avg > 800 {
+		t.Errorf("default tool list averages %.0f bytes per tool; the guard is 800 (target 700)", avg)
+	}
+}
+
+func ExampleTool_Usage() {
+	all, _ := tools.Catalog()
+	for _, tl := range all {
+		if tl.Action == "ResetUserStatus" {
+			fmt.Println(strings.SplitN(tl.Usage("/ccc"), "\n", 2)[0])
+		}
+	}
+	// Output: /ccc reset_user_status InstanceId=<string> [RamIdList=<array>]
+}
