@@ -121,11 +121,11 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, reqID, action, herr)
 		return
 	}
-	body["RequestId"] = reqID
-	body["Success"] = true
-	body["Code"] = "OK"
-	body["HttpStatusCode"] = 200
-	body["Message"] = ""
+	for k, v := range map[string]any{"RequestId": reqID, "Success": true, "Code": "OK", "HttpStatusCode": 200, "Message": ""} {
+		if _, inSpec := act.Response.Properties[k]; inSpec || k == "RequestId" {
+			body[k] = v
+		}
+	}
 	s.mu.Lock()
 	out := conform(act.Response, body, action, &s.shapeIssues)
 	s.mu.Unlock()
