@@ -262,4 +262,3 @@ func TestResetUserStatusIsSeenByEveryStateRead(t *testing.T) {
 		t.Fatalf("state log does not end with the reset: %v", logs)
 	}
 }
-
