@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"github.com/cccops/cccops/internal/ccc"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -10,23 +11,19 @@ import (
 
 // Agent states, as CCC names them.
 const (
-	StateReady   = "Ready"
-	StateTalking = "Talking"
-	StateWorking = "Working" // after-call work
-	StateBreak   = "Break"
-	StateRinging = "Ringing"
-	StateDialing = "Dialing"
-	StateOffline = "Offline"
+	StateReady   = ccc.StateReady
+	StateTalking = ccc.StateTalking
+	StateWorking = ccc.StateWorking // after-call work
+	StateBreak   = ccc.StateBreak
+	StateRinging = ccc.StateRinging
+	StateDialing = ccc.StateDialing
+	StateOffline = ccc.StateOffline
 )
 
 var stateDesc = map[string]string{
 	StateReady: "空闲", StateTalking: "通话中", StateWorking: "话后处理", StateBreak: "小休",
 	StateRinging: "振铃中", StateDialing: "拨号中", StateOffline: "离线",
 }
-
-// abnormalAfter is how long a busy state may last before the simulator (and
-// a supervisor) calls it stuck.
-const abnormalAfter = time.Hour
 
 type instance struct {
 	ID, Name, Description, TenantID, DomainName, DirectoryID, Owner, StorageBucket, Region string
@@ -73,12 +70,10 @@ type skillLevel struct {
 }
 
 // abnormal reports whether the agent is stuck in a busy state.
+// The rule is CCC knowledge shared with the product (ccc.Abnormal), so the
+// simulator and the previews agree on who a blanket reset touches.
 func (u *user) abnormal(now time.Time) bool {
-	switch u.State {
-	case StateTalking, StateRinging, StateDialing, StateWorking:
-		return now.Sub(u.Since) >= abnormalAfter
-	}
-	return false
+	return ccc.Abnormal(u.State, now.Sub(u.Since))
 }
 
 type skillGroup struct {
