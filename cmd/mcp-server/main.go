@@ -1,0 +1,221 @@
+// Command mcp-server serves the 89 Alibaba Cloud Call Center actions as MCP
+// tools, over stdio (default) or streamable HTTP, with every risky action
+// waiting for a human's confirmation in the client.
+//
+//	go run ./cmd/mcp-server                      # stdio, embedded simulator
+//	CCC_MCP_TOKENS=me=$(openssl rand -hex 32) go run ./cmd/mcp-server --transport http
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cccops/cccops/internal/app"
+	"github.com/cccops/cccops/internal/mcp"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "mcp-server:", err)
+		os.Exit(1)
+	}
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+type options struct {
+	app           app.Config
+	transport     string
+	addr          string
+	gateway       bool
+	outputSchemas bool
+	origins       string
+	sessionIdle   time.Duration
+	tokensFile    string
+	listTools     bool
+	logLevel      string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	var o options
+	fs := flag.NewFlagSet("mcp-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o.app.RegisterFlags(fs)
+	fs.StringVar(&o.transport, "transport", env("CCC_MCP_TRANSPORT", "stdio"), "stdio or http [CCC_MCP_TRANSPORT]")
+	fs.StringVar(&o.addr, "addr", env("CCC_MCP_ADDR", "127.0.0.1:8080"), "HTTP listen address; the endpoint is /mcp [CCC_MCP_ADDR]")
+	fs.BoolVar(&o.gateway, "gateway", envBool("CCC_MCP_GATEWAY"), "list 3 tools (find_actions, describe_action, call_action) instead of 89 [CCC_MCP_GATEWAY]")
+	fs.BoolVar(&o.outputSchemas, "output-schemas", envBool("CCC_MCP_OUTPUT_SCHEMAS"), "publish each tool's output schema [CCC_MCP_OUTPUT_SCHEMAS]")
+	fs.StringVar(&o.origins, "allowed-origins", env("CCC_MCP_ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed to call over HTTP; any other Origin gets 403 [CCC_MCP_ALLOWED_ORIGINS]")
+	fs.DurationVar(&o.sessionIdle, "session-idle", envDuration("CCC_MCP_SESSION_IDLE", mcp.DefaultSessionIdle), "end HTTP sessions idle this long [CCC_MCP_SESSION_IDLE]")
+	fs.StringVar(&o.tokensFile, "tokens-file", env("CCC_MCP_TOKENS_FILE", ""), "file of bearer tokens, one name=token per line; adds to CCC_MCP_TOKENS [CCC_MCP_TOKENS_FILE]")
+	fs.BoolVar(&o.listTools, "list-tools", false, "print the names of the tools this configuration lists, then exit")
+	fs.StringVar(&o.logLevel, "log-level", env("CCC_LOG_LEVEL", "info"), "stderr log level: debug, info, warn, error [CCC_LOG_LEVEL]")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q; flags start with --", fs.Args())
+	}
+	switch o.transport {
+	case "stdio", "http":
+	default:
+		return nil, fmt.Errorf("unknown --transport %q: use stdio or http", o.transport)
+	}
+	return &o, nil
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	o.app.Logger = logger
+	if o.transport == "stdio" && !o.listTools && strings.EqualFold(o.app.AuditPath, "stdout") {
+		return errors.New("--audit stdout is not possible with the stdio transport: stdout carries the protocol; use stderr or a file")
+	}
+
+	var tokens map[string]string
+	if o.transport == "http" && !o.listTools {
+		tokens, err = loadTokens(o.tokensFile)
+		if err != nil {
+			return err
+		}
+		if len(tokens) == 0 {
+			host, _, _ := net.SplitHostPort(o.addr)
+			where := "even on a loopback address"
+			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+				where = "and " + o.addr + " is reachable from other machines"
+			}
+			return fmt.Errorf("HTTP mode needs bearer tokens (%s): set CCC_MCP_TOKENS=name=token (make one with: openssl rand -hex 32) or --tokens-file", where)
+		}
+	}
+
+	a, err := app.Open(o.app)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	srv, err := mcp.New(mcp.Options{Registry: a.Registry, Backend: a.Backend, Gateway: o.gateway, OutputSchemas: o.outputSchemas, Logger: logger})
+	if err != nil {
+		return err
+	}
+	if o.listTools {
+		for _, n := range srv.ToolNames() {
+			fmt.Fprintln(stdout, n)
+		}
+		return nil
+	}
+	fmt.Fprintf(stderr, "cccops mcp-server: %d tools over %s; backend: %s\n", len(srv.ToolNames()), o.transport, a.Backend)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if o.transport == "stdio" {
+		err := srv.ServeStdio(ctx, stdin, stdout, log.New(stderr, "mcp-server: ", log.LstdFlags))
+		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
+			return err
+		}
+		return nil
+	}
+	return serveHTTP(ctx, srv, o, tokens, stderr, logger)
+}
+
+func loadTokens(file string) (map[string]string, error) {
+	fromEnv, err := mcp.ParseTokens(os.Getenv("CCC_MCP_TOKENS"))
+	if err != nil {
+		return nil, fmt.Errorf("CCC_MCP_TOKENS: %w", err)
+	}
+	if file == "" {
+		return fromEnv, nil
+	}
+	fromFile, err := mcp.LoadTokensFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return mcp.MergeTokens(fromEnv, fromFile)
+}
+
+func serveHTTP(ctx context.Context, srv *mcp.Server, o *options, tokens map[string]string, stderr io.Writer, logger *slog.Logger) error {
+	var origins []string
+	for _, s := range strings.Split(o.origins, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			origins = append(origins, s)
+		}
+	}
+	h, err := srv.HTTPHandler(mcp.HTTPConfig{Tokens: tokens, AllowedOrigins: origins, SessionIdle: o.sessionIdle})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(stderr, "mcp-server http: ", log.LstdFlags),
+	}
+	names := make([]string, 0, len(tokens))
+	for n := range tokens {
+		names = append(names, n)
+	}
+	fmt.Fprintf(stderr, "cccops mcp-server: listening on http://%s%s (tokens: %s)\n", ln.Addr(), mcp.DefaultPath, strings.Join(names, ", "))
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = h.Shutdown(sctx)
+	if err := hs.Shutdown(sctx); err != nil {
+		_ = hs.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(stderr, "cccops mcp-server: stopped")
+	return nil
+}

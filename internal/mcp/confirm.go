@@ -1,0 +1,203 @@
+package mcp
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/cccops/cccops/internal/policy"
+	"github.com/cccops/cccops/internal/tools"
+)
+
+// confirmKey names the confirmation question in an elicitation exchange.
+const confirmKey = "confirm"
+
+// elicitSupport reports whether the client of this request can be asked a
+// question, and whether it speaks the 2026-07-28 protocol (input requests
+// returned in the result) rather than server-initiated elicitation/create.
+// A client that declared no elicitation capability is never asked.
+func elicitSupport(ctx context.Context) (can, modern bool) {
+	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.Modern {
+		return info.ClientCapabilities != nil && info.ClientCapabilities.Elicitation != nil, true
+	}
+	if sess, ok := server.ClientSessionFromContext(ctx).(server.SessionWithClientInfo); ok {
+		return sess.GetClientCapabilities().Elicitation != nil, false
+	}
+	return false, false
+}
+
+func (s *Server) confirmParams(p policy.Principal, pend *tools.Pending) mcp.ElicitationParams {
+	msg := pend.Preview
+	if pend.Reason != "" {
+		msg += "\n\nWhy you are asked: " + pend.Reason
+	}
+	msg += fmt.Sprintf("\n\nRun this now as %s? Answer within %s, or nothing happens.", principalLabel(p), s.wait.Round(time.Second))
+	return mcp.ElicitationParams{
+		Mode:    mcp.ElicitationModeForm,
+		Message: msg,
+		RequestedSchema: map[string]any{
+			"type": "object",
+			"properties": map[string]any{
+				"confirm": map[string]any{
+					"type":        "boolean",
+					"title":       "Run it",
+					"description": "Tick to run exactly what is described above.",
+				},
+			},
+			"required": []string{"confirm"},
+		},
+	}
+}
+
+func principalLabel(p policy.Principal) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.ID
+}
+
+// confirm carries a pending call to a human: as input requests for a
+// 2026-07-28 client, as elicitation/create for an older one that declared
+// elicitation, or as an error result when the client cannot ask.
+func (s *Server) confirm(ctx context.Context, p policy.Principal, name string, args map[string]any, res *tools.Result) *mcp.CallToolResult {
+	pend := res.Pending
+	if pend.FourEyes {
+		return mcp.NewToolResultError(pend.Preview + "\n\nThis action needs the approval of a second person with an approver role, which an MCP client cannot give. Nothing ran. Ask an approver to run it through the Slack bot.")
+	}
+	can, modern := elicitSupport(ctx)
+	if !can {
+		return mcp.NewToolResultError(pend.Preview + "\n\nA human must confirm this action before it runs, and this client cannot ask for confirmation (it did not declare elicitation). Nothing ran. " +
+			"Tell the user what would happen; they can run it from a client that supports confirmation prompts, or through the Slack bot.")
+	}
+	params := s.confirmParams(p, pend)
+	if modern {
+		state := s.seal(confirmState{Principal: p.ID, Tool: res.Tool.Name, Issued: s.now().Unix(), Token: pend.Token})
+		return server.NewInputRequestBuilder(state).Elicit(confirmKey, params).ToolResult()
+	}
+	ectx, cancel := context.WithTimeout(ctx, s.wait)
+	defer cancel()
+	answer, err := s.mcp.RequestElicitation(ectx, mcp.ElicitationRequest{
+		Request: mcp.Request{Method: string(mcp.MethodElicitationCreate)},
+		Params:  params,
+	})
+	if err != nil {
+		if errors.Is(ectx.Err(), context.DeadlineExceeded) {
+			s.recordNotRun(p, res.Tool, pend, "expired", fmt.Sprintf("no answer within %s", s.wait))
+			return mcp.NewToolResultError(fmt.Sprintf("Nobody answered the confirmation within %s. Nothing ran. Call the tool again when the user is ready to confirm.", s.wait))
+		}
+		s.recordNotRun(p, res.Tool, pend, "error", "could not ask the user")
+		return mcp.NewToolResultError("Could not ask the user to confirm (" + err.Error() + "). Nothing ran.")
+	}
+	return s.settle(ctx, p, name, args, res.Tool, pend, answer)
+}
+
+// resume handles the retry of a 2026-07-28 client: the answer comes back in
+// InputResponses and the request state verbatim. The state is whatever the
+// client sent, so it is checked (our MAC, the principal, the tool, the age)
+// before the gate checks the token inside it.
+func (s *Server) resume(ctx context.Context, p policy.Principal, name string, args map[string]any, rt mcp.MultiRoundTripParams) *mcp.CallToolResult {
+	t, ok := s.reg.Lookup(name)
+	if !ok {
+		return renderError(&tools.Error{Kind: tools.KindUnknownTool, Message: fmt.Sprintf("unknown tool %q; find tools with find_actions or tools/list", name)})
+	}
+	st, err := s.open(rt.RequestState)
+	if err != nil || st.Principal != p.ID || !strings.EqualFold(st.Tool, t.Name) {
+		s.reg.Gate().Record(policy.Record{Surface: p.Surface, Principal: p.ID, Action: t.Action, Args: args, Result: "refused", Reason: "confirmation state missing, altered or from another caller"})
+		return mcp.NewToolResultError("The confirmation that came back with this call is missing, was altered, or belongs to another call. Nothing ran. Call the tool again without it to ask the user afresh.")
+	}
+	pend := &tools.Pending{Token: st.Token, Args: args}
+	if age := s.now().Sub(time.Unix(st.Issued, 0)); age > s.wait {
+		s.recordNotRun(p, t, pend, "expired", fmt.Sprintf("answer came after %s", age.Round(time.Second)))
+		return mcp.NewToolResultError(fmt.Sprintf("The confirmation was answered after more than %s. Nothing ran. Call the tool again to ask afresh.", s.wait))
+	}
+	answer := server.ElicitationResponse(rt.InputResponses, confirmKey)
+	if answer == nil {
+		s.recordNotRun(p, t, pend, "refused", "no answer to the confirmation")
+		return mcp.NewToolResultError("The retry carried no answer to the confirmation question. Nothing ran.")
+	}
+	return s.settle(ctx, p, name, args, t, pend, answer)
+}
+
+// settle acts on the human's answer: only an accept with the box ticked runs
+// the call, with the token the gate issued and the same principal as
+// approver; the gate checks the token against this exact call.
+func (s *Server) settle(ctx context.Context, p policy.Principal, name string, args map[string]any, t *tools.Tool, pend *tools.Pending, answer *mcp.ElicitationResult) *mcp.CallToolResult {
+	if answer == nil {
+		return mcp.NewToolResultError("The client returned no answer to the confirmation. Nothing ran.")
+	}
+	switch answer.Action {
+	case mcp.ElicitationResponseActionAccept:
+		content, _ := answer.Content.(map[string]any)
+		if yes, _ := content["confirm"].(bool); !yes {
+			s.recordNotRun(p, t, pend, "refused", "the user did not tick the confirmation")
+			return mcp.NewToolResultError("The user did not confirm. Nothing ran. Do not retry unless the user asks for it.")
+		}
+	case mcp.ElicitationResponseActionDecline:
+		s.recordNotRun(p, t, pend, "refused", "the user declined")
+		return mcp.NewToolResultError("The user declined. Nothing ran. Do not retry unless the user asks for it.")
+	default:
+		s.recordNotRun(p, t, pend, "refused", "the user cancelled")
+		return mcp.NewToolResultError("The user cancelled the confirmation. Nothing ran.")
+	}
+	res, err := s.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: name, Args: args, Confirmation: &tools.Confirmation{Token: pend.Token, Approver: p}})
+	if err != nil {
+		return renderError(err)
+	}
+	if res.Status != tools.StatusOK {
+		return mcp.NewToolResultError("The call still waits for a confirmation after the user's yes; nothing ran. Report this to the operator.")
+	}
+	return renderOK(res, "Confirmed by "+principalLabel(p)+"; done.")
+}
+
+// recordNotRun writes the human's no (or silence) to the audit log, so the
+// pending record has an outcome.
+func (s *Server) recordNotRun(p policy.Principal, t *tools.Tool, pend *tools.Pending, result, reason string) {
+	rec := policy.Record{Surface: p.Surface, Principal: p.ID, Action: t.Action, Args: pend.Args, Result: result, Reason: reason + " (MCP confirmation)"}
+	s.reg.Gate().Record(rec)
+}
+
+// confirmState is what the request state carries between the two rounds.
+type confirmState struct {
+	Principal string `json:"p"`
+	Tool      string `json:"t"`
+	Issued    int64  `json:"i"`
+	Token     string `json:"k"`
+}
+
+func (s *Server) mac(b []byte) []byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte("cccops-mcp-state-v1\x00"))
+	m.Write(b)
+	return m.Sum(nil)
+}
+
+func (s *Server) seal(st confirmState) string {
+	b, _ := json.Marshal(st)
+	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(s.mac(b))
+}
+
+func (s *Server) open(state string) (confirmState, error) {
+	var st confirmState
+	body, sig, ok := strings.Cut(state, ".")
+	if !ok || len(state) > 8192 {
+		return st, errors.New("malformed state")
+	}
+	b, err1 := base64.RawURLEncoding.DecodeString(body)
+	mac, err2 := base64.RawURLEncoding.DecodeString(sig)
+	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.mac(b)) {
+		return st, errors.New("bad state signature")
+	}
+	if err := json.Unmarshal(b, &st); err != nil || st.Token == "" {
+		return st, errors.New("malformed state")
+	}
+	return st, nil
+}

@@ -1,0 +1,232 @@
+package mcp
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/cccops/cccops/internal/policy"
+	"github.com/cccops/cccops/internal/tools"
+)
+
+// Prompt names.
+const (
+	PromptTriage      = "triage_stuck_agents"
+	PromptReset       = "reset_agent_safely"
+	PromptInvestigate = "investigate_call"
+)
+
+// OverviewURI is the resource template of an instance overview.
+const OverviewURI = "ccc://instances/{instance_id}/overview"
+
+func overviewURI(instance string) string {
+	return strings.Replace(OverviewURI, "{instance_id}", instance, 1)
+}
+
+func (s *Server) toolRef(name string) string {
+	if s.opts.Gateway {
+		return CallAction + " with name=" + name
+	}
+	return name
+}
+
+func (s *Server) addPrompts() {
+	instArg := mcp.WithArgument("instance_id", mcp.ArgumentDescription("Call center instance; defaults to "+orDefault(s.inst, "the one you pick with list_instances_of_user")+"."))
+
+	s.mcp.AddPrompt(mcp.NewPrompt(PromptTriage,
+		mcp.WithPromptTitle("Triage stuck agents"),
+		mcp.WithPromptDescription("Find agents stuck in a busy state (talking, ringing, dialing, working for hours), explain what is wrong, and propose a safe reset that a human confirms."),
+		instArg,
+	), func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+		inst := s.instanceArg(req.Params.Arguments)
+		var b strings.Builder
+		fmt.Fprintf(&b, "Triage stuck agents on call center instance %s.\n\n", inst)
+		fmt.Fprintf(&b, "1. Read every agent's state with %s (InstanceId=%s; follow the next-page hint until done).\n", s.toolRef("list_agent_states"), inst)
+		b.WriteString("2. An agent is stuck when a busy state (Talking, Ringing, Dialing, Working, ACW) has lasted far longer than a call does — tens of minutes or hours. Break and Ready are normal states even when long.\n")
+		fmt.Fprintf(&b, "3. For each stuck agent, check recent activity with %s or %s before blaming the state: a genuinely long call is not stuck.\n", s.toolRef("list_agent_state_logs"), s.toolRef("list_real_time_agent"))
+		fmt.Fprintf(&b, "4. Report a short table: agent, extension, RamId, state, for how long, your verdict. Propose %s with the RamIds of the stuck ones only.\n", s.toolRef("reset_user_status"))
+		b.WriteString("5. The reset waits for a human to confirm in the client; if the result says nobody confirmed, stop and say so. After a confirmed reset, read the states again to show they are back to normal.\n")
+		if snap := s.stuckSnapshot(ctx, inst); snap != "" {
+			b.WriteString("\nCurrent snapshot (read just now):\n" + snap)
+		}
+		return mcp.NewGetPromptResult("Triage stuck agents on "+inst, []mcp.PromptMessage{
+			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(b.String())),
+		}), nil
+	})
+
+	s.mcp.AddPrompt(mcp.NewPrompt(PromptReset,
+		mcp.WithPromptTitle("Reset an agent safely"),
+		mcp.WithPromptDescription("Check one agent's state, reset it only if it is really stuck, with a human's confirmation, and verify the result."),
+		mcp.WithArgument("agent", mcp.RequiredArgument(), mcp.ArgumentDescription("The agent: login name, display name, extension or RAM ID.")),
+		instArg,
+	), func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+		inst := s.instanceArg(req.Params.Arguments)
+		agent := strings.TrimSpace(req.Params.Arguments["agent"])
+		if agent == "" {
+			agent = "(the agent the user names)"
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "Reset agent %s on call center instance %s, safely.\n\n", agent, inst)
+		fmt.Fprintf(&b, "1. Identify the agent: find their RamId with %s or %s (by extension).\n", s.toolRef("list_agent_states"), s.toolRef("get_user_by_extension"))
+		b.WriteString("2. Read their current state and how long they have held it. Only a busy state held far longer than a call (Talking, Ringing, Dialing, Working, ACW for tens of minutes or more) is stuck. If they are Ready, on Break, or in a short call, stop and say there is nothing to reset.\n")
+		fmt.Fprintf(&b, "3. Otherwise call %s with InstanceId=%s and RamIdList=[their RamId] — only that one agent.\n", s.toolRef("reset_user_status"), inst)
+		b.WriteString("4. The user is asked to confirm in the client and sees who is affected; if they decline or do not answer, nothing runs — report that and stop.\n")
+		b.WriteString("5. After a confirmed reset, read the agent's state again and report it.\n")
+		if line := s.agentLine(ctx, inst, agent); line != "" {
+			b.WriteString("\nCurrent state (read just now): " + line + "\n")
+		}
+		return mcp.NewGetPromptResult("Reset "+agent+" safely", []mcp.PromptMessage{
+			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(b.String())),
+		}), nil
+	})
+
+	s.mcp.AddPrompt(mcp.NewPrompt(PromptInvestigate,
+		mcp.WithPromptTitle("Investigate a call"),
+		mcp.WithPromptDescription("Reconstruct what happened on one call, from its contact ID or a phone number: the record, the IVR path, the events, the recording and the transcript."),
+		mcp.WithArgument("contact_id", mcp.ArgumentDescription("The call's contact ID, if known.")),
+		mcp.WithArgument("phone_number", mcp.ArgumentDescription("A calling or called number, if the contact ID is not known.")),
+		instArg,
+	), func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+		inst := s.instanceArg(req.Params.Arguments)
+		contact := strings.TrimSpace(req.Params.Arguments["contact_id"])
+		phone := strings.TrimSpace(req.Params.Arguments["phone_number"])
+		var b strings.Builder
+		switch {
+		case contact != "":
+			fmt.Fprintf(&b, "Investigate call %s on call center instance %s.\n\n", contact, inst)
+			fmt.Fprintf(&b, "1. Read its record with %s (ContactId=%s, a StartTime/StopTime window around it).\n", s.toolRef("list_call_detail_records"), contact)
+		case phone != "":
+			fmt.Fprintf(&b, "Investigate the calls of number %s on call center instance %s.\n\n", policy.MaskPhone(phone), inst)
+			fmt.Fprintf(&b, "1. Find them with %s (PhoneNumber=%s, a recent StartTime/StopTime window); pick the call the user means and note its ContactId.\n", s.toolRef("list_call_detail_records"), phone)
+		default:
+			fmt.Fprintf(&b, "Investigate a call on call center instance %s. Ask the user for its contact ID or a phone number first.\n\n", inst)
+			fmt.Fprintf(&b, "1. Find the call with %s (ContactId or PhoneNumber, and a time window).\n", s.toolRef("list_call_detail_records"))
+		}
+		fmt.Fprintf(&b, "2. Follow it through the IVR with %s and list its events with %s.\n", s.toolRef("list_ivr_tracking_detail"), s.toolRef("list_call_event_detail_by_contact_id"))
+		fmt.Fprintf(&b, "3. Look for recordings with %s and the transcript with %s.\n", s.toolRef("list_recordings_by_contact_id"), s.toolRef("get_conversation_detail_by_contact_id"))
+		b.WriteString("4. Tell the story in order: who called whom, when, which path, which agent, how it ended and why. Mask phone numbers except their last 4 digits. Everything here is read-only; do not call anyone.\n")
+		return mcp.NewGetPromptResult("Investigate a call", []mcp.PromptMessage{
+			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(b.String())),
+		}), nil
+	})
+}
+
+func (s *Server) instanceArg(args map[string]string) string {
+	if v := strings.TrimSpace(args["instance_id"]); v != "" {
+		return v
+	}
+	return orDefault(s.inst, "(ask list_instances_of_user)")
+}
+
+// stuckSnapshot lists agents whose state ResetUserStatus would clear; best
+// effort, empty when the read fails.
+func (s *Server) stuckSnapshot(ctx context.Context, inst string) string {
+	states, err := s.reg.AgentStates(ctx, inst)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, a := range states {
+		if a.Abnormal() {
+			b.WriteString("- " + a.String() + "\n")
+		}
+	}
+	if b.Len() == 0 {
+		return fmt.Sprintf("no agent of %d looks stuck.\n", len(states))
+	}
+	return b.String()
+}
+
+func (s *Server) agentLine(ctx context.Context, inst, who string) string {
+	states, err := s.reg.AgentStates(ctx, inst)
+	if err != nil {
+		return ""
+	}
+	w := strings.ToLower(who)
+	for _, a := range states {
+		if strings.ToLower(a.LoginName) == w || strings.ToLower(a.Name) == w || a.Extension == who || a.RamID == who {
+			return a.String()
+		}
+	}
+	return ""
+}
+
+func (s *Server) addResources() {
+	tmpl := mcp.NewResourceTemplate(OverviewURI, "instance_overview",
+		mcp.WithTemplateTitle("Call center instance overview"),
+		mcp.WithTemplateDescription("One instance at a glance: its settings and how many agents are in each state, with the stuck ones named."),
+		mcp.WithTemplateMIMEType("text/markdown"))
+	s.mcp.AddResourceTemplate(tmpl, s.readOverview)
+	if s.inst != "" {
+		s.mcp.AddResource(mcp.NewResource(overviewURI(s.inst), "default_instance_overview",
+			mcp.WithResourceTitle("Overview of "+s.inst),
+			mcp.WithResourceDescription("The default instance at a glance: settings and agent states."),
+			mcp.WithMIMEType("text/markdown")), s.readOverview)
+	}
+}
+
+func (s *Server) readOverview(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+	uri := req.Params.URI
+	inst := strings.TrimSuffix(strings.TrimPrefix(uri, "ccc://instances/"), "/overview")
+	if inst == "" || strings.Contains(inst, "/") || inst == uri {
+		return nil, fmt.Errorf("not an instance overview: %q; use %s", uri, OverviewURI)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Call center instance %s\n\n", inst)
+	p := s.principal(ctx)
+	res, err := s.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: "GetInstance", Args: map[string]any{"InstanceId": inst}})
+	switch {
+	case err != nil:
+		fmt.Fprintf(&b, "Instance details unavailable: %s\n\n", err.Error())
+	case res.Status == tools.StatusOK:
+		inner, _ := res.Data["Instance"].(map[string]any)
+		if inner == nil {
+			inner = res.Data
+		}
+		keys := make([]string, 0, len(inner))
+		for k, v := range inner {
+			switch v.(type) {
+			case map[string]any, []any:
+				continue
+			}
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "- %s: %v\n", k, inner[k])
+		}
+		b.WriteString("\n")
+	}
+	states, err := s.reg.AgentStates(ctx, inst)
+	if err != nil {
+		fmt.Fprintf(&b, "Agent states unavailable: %s\n", err.Error())
+	} else {
+		counts := map[string]int{}
+		var stuck []string
+		for _, a := range states {
+			counts[a.State]++
+			if a.Abnormal() {
+				stuck = append(stuck, a.String())
+			}
+		}
+		names := make([]string, 0, len(counts))
+		for k := range counts {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(&b, "## Agents (%d)\n\n", len(states))
+		for _, k := range names {
+			fmt.Fprintf(&b, "- %s: %d\n", k, counts[k])
+		}
+		if len(stuck) > 0 {
+			b.WriteString("\n## Stuck (ResetUserStatus would clear them; a human must confirm)\n\n")
+			for _, l := range stuck {
+				b.WriteString("- " + l + "\n")
+			}
+		}
+	}
+	return []mcp.ResourceContents{mcp.TextResourceContents{URI: uri, MIMEType: "text/markdown", Text: b.String()}}, nil
+}

@@ -1,0 +1,167 @@
+// Package mcp serves the tool registry over the Model Context Protocol with
+// mcp-go. It is a thin adapter: it lists registry tools as MCP tools, runs
+// every call through the registry (which asks the policy gate), renders the
+// outcome, and carries the gate's confirmations to a human through MCP
+// elicitation. Nothing here decides whether a call may run.
+package mcp
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/cccops/cccops/internal/policy"
+	"github.com/cccops/cccops/internal/tools"
+)
+
+// DefaultConfirmWait is how long a human has to answer a confirmation prompt.
+const DefaultConfirmWait = 2 * time.Minute
+
+// Options configure a Server.
+type Options struct {
+	// Registry is the one tool registry (required).
+	Registry *tools.Registry
+	// Backend says in words what the tools talk to (app.App.Backend); it goes
+	// into the server instructions.
+	Backend string
+	// Gateway lists three tools (find_actions, describe_action, call_action)
+	// instead of one per action, for clients with small context windows.
+	Gateway bool
+	// OutputSchemas publishes each tool's output schema.
+	OutputSchemas bool
+	// ConfirmWait bounds how long a confirmation prompt waits for an answer
+	// (default 2 minutes).
+	ConfirmWait time.Duration
+	// Version is reported as the server version.
+	Version string
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Server is the MCP server: an mcp-go server with the registry's tools,
+// prompts and resources.
+type Server struct {
+	opts   Options
+	reg    *tools.Registry
+	mcp    *server.MCPServer
+	log    *slog.Logger
+	now    func() time.Time
+	key    []byte // HMAC key of the request state of pending confirmations
+	names  []string
+	wait   time.Duration
+	inst   string
+	prompt int
+}
+
+// Local is the principal of a stdio session: whoever started the process.
+var Local = policy.Principal{ID: "local", Name: "local user", Surface: "stdio"}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context that carries who is calling. The HTTP
+// middleware sets it from the bearer token; the stdio server sets Local.
+func WithPrincipal(ctx context.Context, p policy.Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal a context carries.
+func PrincipalFrom(ctx context.Context) (policy.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(policy.Principal)
+	return p, ok && p.ID != ""
+}
+
+// New builds the server.
+func New(opts Options) (*Server, error) {
+	if opts.Registry == nil {
+		return nil, errors.New("mcp: a tool registry is required")
+	}
+	if opts.ConfirmWait <= 0 {
+		opts.ConfirmWait = DefaultConfirmWait
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	s := &Server{
+		opts: opts, reg: opts.Registry, log: opts.Logger, now: opts.Now,
+		wait: opts.ConfirmWait, inst: opts.Registry.DefaultInstance(),
+		key: make([]byte, 32),
+	}
+	if _, err := rand.Read(s.key); err != nil {
+		return nil, fmt.Errorf("mcp: random key: %w", err)
+	}
+	s.mcp = server.NewMCPServer("cccops", opts.Version,
+		server.WithTitle("cccops — Alibaba Cloud Call Center"),
+		server.WithToolCapabilities(false),
+		server.WithPromptCapabilities(false),
+		server.WithResourceCapabilities(false, false),
+		server.WithInstructions(s.instructions()),
+		server.WithInputSchemaValidation(),
+	)
+	if opts.Gateway {
+		s.addGateway()
+	} else {
+		for _, t := range s.reg.Tools() {
+			s.mcp.AddTool(s.mcpTool(t), s.toolHandler(t.Name))
+			s.names = append(s.names, t.Name)
+		}
+	}
+	s.addPrompts()
+	s.addResources()
+	return s, nil
+}
+
+// MCP returns the underlying mcp-go server (for in-process clients and the
+// transports).
+func (s *Server) MCP() *server.MCPServer { return s.mcp }
+
+// ToolNames lists the names of the tools this server lists, in order.
+func (s *Server) ToolNames() []string { return append([]string(nil), s.names...) }
+
+func (s *Server) instructions() string {
+	var b strings.Builder
+	b.WriteString("cccops gives you the Alibaba Cloud Call Center (CCC, API 2017-07-05) as tools.\n")
+	b.WriteString("Backend: " + orDefault(s.opts.Backend, "not stated") + ".\n")
+	b.WriteString("Where to start: call list_instances_of_user to find the call center instances you may use")
+	if s.inst != "" {
+		b.WriteString(" (calls that leave out InstanceId use " + s.inst + ")")
+	}
+	b.WriteString("; then look at the agents with list_agent_states or list_real_time_agent, and at calls with list_call_detail_records.\n")
+	if s.opts.Gateway {
+		b.WriteString("This server runs in gateway mode: use find_actions to search the 89 actions, describe_action for one action's parameters, and call_action to run it.\n")
+	}
+	b.WriteString("Reads run at once. Actions that add, change, remove, call or message anything wait for a human: the user is asked to confirm in the client, and nothing runs without their yes. ")
+	b.WriteString("If a result says a human must confirm, tell the user what would happen and stop; do not retry on your own.\n")
+	if s.reg.Gate().ReadOnly() {
+		b.WriteString("This server is read-only: only reading tools are available.\n")
+	}
+	b.WriteString("Phone numbers in previews and logs are masked. Results are compact JSON; when a result says there is a next page, ask for it with the PageNumber it gives.")
+	return b.String()
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// principal is whoever the transport says is calling; a context without one
+// (for example an in-process client in a test) is the local user.
+func (s *Server) principal(ctx context.Context) policy.Principal {
+	if p, ok := PrincipalFrom(ctx); ok {
+		return p
+	}
+	return Local
+}
