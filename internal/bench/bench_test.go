@@ -1,0 +1,188 @@
+package bench
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func startEnv(tb testing.TB, action string) *Env {
+	tb.Helper()
+	e, err := Start(Options{Action: action})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(e.Close)
+	return e
+}
+
+// TestPathsMakeTheSameCall: every measured path really reaches the
+// simulator with the same action and gets the expected agent back — a
+// benchmark of a path that failed fast, or called something else, would be
+// a lie.
+func TestPathsMakeTheSameCall(t *testing.T) {
+	for _, action := range []string{"GetUser", "ListRealTimeAgent"} {
+		t.Run(action, func(t *testing.T) {
+			e := startEnv(t, action)
+			raw, err := e.RawSDK()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			for name, call := range map[string]CallFunc{"raw": raw, "ccc": e.CCC(), "registry": e.Invoke()} {
+				before := e.Sim.Count(action)
+				if err := call(ctx); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if got := e.Sim.Count(action) - before; got != 1 {
+					t.Fatalf("%s sent %d %s requests, want 1", name, got, action)
+				}
+			}
+		})
+	}
+}
+
+// TestRawPathReportsFailures: a path that cannot reach a working backend
+// says so instead of counting as a fast call.
+func TestRawPathReportsFailures(t *testing.T) {
+	e := startEnv(t, "GetUser")
+	e.Read.Params.Query["UserId"] = "no-such-user"
+	raw, err := e.RawSDK()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = raw(context.Background())
+	if err == nil {
+		t.Fatal("a call for a user that does not exist passed as a success")
+	}
+	if strings.Contains(err.Error(), "Signature=") {
+		t.Fatalf("the error leaks the signed URL: %v", err)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	var d []time.Duration
+	for i := 100; i >= 1; i-- { // unsorted on purpose
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	s := Summarize(d)
+	if s.N != 100 || s.Min != time.Millisecond || s.Max != 100*time.Millisecond {
+		t.Fatalf("%+v", s)
+	}
+	if s.P50 != 50*time.Millisecond || s.P90 != 90*time.Millisecond || s.P99 != 99*time.Millisecond {
+		t.Fatalf("percentiles %+v", s)
+	}
+	if d[0] != 100*time.Millisecond {
+		t.Fatal("Summarize sorted its input")
+	}
+	if (Summarize(nil) != Stats{}) {
+		t.Fatal("empty input")
+	}
+	if one := Summarize([]time.Duration{7}); one.P50 != 7 || one.P99 != 7 {
+		t.Fatalf("single sample %+v", one)
+	}
+}
+
+func TestThroughputCountsEveryCallAndStopsOnError(t *testing.T) {
+	e := startEnv(t, "GetUser")
+	before := e.Sim.Count("GetUser")
+	res, err := Throughput(context.Background(), 4, 40, func() (CallFunc, error) { return e.Invoke(), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Calls != 40 || res.Latency.N != 40 || e.Sim.Count("GetUser")-before != 40 || res.PerSec <= 0 {
+		t.Fatalf("%+v, backend saw %d", res, e.Sim.Count("GetUser")-before)
+	}
+	e.Read.Args = map[string]any{"UserId": "no-such-user"}
+	if _, err := Throughput(context.Background(), 4, 40, func() (CallFunc, error) { return e.Invoke(), nil }); err == nil {
+		t.Fatal("failing calls were counted as throughput")
+	}
+}
+
+// benchPath runs one path b.N times and reports its percentiles next to
+// ns/op, which is the mean.
+func benchPath(b *testing.B, call CallFunc) {
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, 1024)
+	for b.Loop() {
+		t0 := time.Now()
+		if err := call(ctx); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	s := Summarize(lat)
+	b.ReportMetric(float64(s.P50.Microseconds()), "p50-µs")
+	b.ReportMetric(float64(s.P99.Microseconds()), "p99-µs")
+}
+
+// BenchmarkRead measures each path alone: raw SDK, ccc.Client, registry.
+func BenchmarkRead(b *testing.B) {
+	for _, action := range []string{"GetUser", "ListRealTimeAgent"} {
+		e := startEnv(b, action)
+		raw, err := e.RawSDK()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(action+"/raw_sdk", func(b *testing.B) { benchPath(b, raw) })
+		b.Run(action+"/ccc_call", func(b *testing.B) { benchPath(b, e.CCC()) })
+		b.Run(action+"/registry", func(b *testing.B) { benchPath(b, e.Invoke()) })
+	}
+}
+
+// BenchmarkOverhead interleaves the three paths call by call, so that they
+// share the machine's noise, and reports the overhead ratios at p50 and p99
+// (1.00 = as fast as the raw SDK). One op is one call of each path.
+func BenchmarkOverhead(b *testing.B) {
+	for _, action := range []string{"GetUser", "ListRealTimeAgent"} {
+		b.Run(action, func(b *testing.B) {
+			e := startEnv(b, action)
+			raw, err := e.RawSDK()
+			if err != nil {
+				b.Fatal(err)
+			}
+			paths := []CallFunc{raw, e.CCC(), e.Invoke()}
+			ctx := context.Background()
+			lat := make([][]time.Duration, len(paths))
+			for b.Loop() {
+				for i, call := range paths {
+					t0 := time.Now()
+					if err := call(ctx); err != nil {
+						b.Fatal(err)
+					}
+					lat[i] = append(lat[i], time.Since(t0))
+				}
+			}
+			s := make([]Stats, len(paths))
+			for i := range paths {
+				s[i] = Summarize(lat[i])
+			}
+			b.ReportMetric(float64(s[0].P50.Microseconds()), "raw-p50-µs")
+			b.ReportMetric(float64(s[2].P50.Microseconds()), "registry-p50-µs")
+			b.ReportMetric(Ratio(s[1].P50, s[0].P50), "ccc/raw-p50")
+			b.ReportMetric(Ratio(s[2].P50, s[0].P50), "registry/raw-p50")
+			b.ReportMetric(Ratio(s[2].P99, s[0].P99), "registry/raw-p99")
+		})
+	}
+}
+
+// BenchmarkRegistryParallel is the registry's throughput with as many
+// callers as GOMAXPROCS (and the simulator on the same cores).
+func BenchmarkRegistryParallel(b *testing.B) {
+	e := startEnv(b, "GetUser")
+	call := e.Invoke()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			if err := call(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
