@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/cccops/cccops/internal/ccc/sim"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+	buildDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds cmd/mcp-server once with `go build`.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "mcp-server-test")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(buildDir, "mcp-server")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// childEnv is the test's environment without anything that would pick the
+// real CCC or change the server's flags.
+func childEnv(extra ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "CCC_") || strings.HasPrefix(kv, "ALIBABA_CLOUD_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	out = append(out, "CCC_TOKEN_SECRET=cmd-test-secret-of-at-least-32-bytes!!")
+	return append(out, extra...)
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+type yes struct{ asked []string }
+
+func (y *yes) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	y.asked = append(y.asked, req.Params.Message)
+	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionAccept, Content: map[string]any{"confirm": true}}}, nil
+}
+
+func startClient(t *testing.T, c *client.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := c.Start(context.Background()); err != nil { // the stdio transport ties the child process to this context
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	var init mcp.InitializeRequest
+	init.Params.ClientInfo = mcp.Implementation{Name: "cmd-test", Version: "1"}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+}
+
+func call(t *testing.T, c *client.Client, name string, args map[string]any) *mcp.CallToolResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var req mcp.CallToolRequest
+	req.Params.Name, req.Params.Arguments = name, args
+	res, err := c.CallTool(ctx, req)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return res
+}
+
+func resultText(r *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range r.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+// The built binary over stdio, on a simulator this test can inspect:
+// initialize, 89 tools, a read, and a confirmed reset of mallory.
+func TestStdioSubprocess(t *testing.T) {
+	bin := binary(t)
+	for _, legacy := range []bool{true, false} {
+		t.Run(fmt.Sprintf("legacy=%v", legacy), func(t *testing.T) {
+			s, err := sim.Start("127.0.0.1:0", sim.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			stderr := &syncBuf{}
+			tr := transport.NewStdioWithOptions(bin, childEnv(), []string{"--backend", "sim", "--sim-addr", s.Addr, "--audit", "stderr"},
+				transport.WithCommandStderrWriter(stderr))
+			h := &yes{}
+			opts := []client.ClientOption{client.WithElicitationHandler(h)}
+			if legacy {
+				opts = append(opts, client.WithLegacyProtocolOnly())
+			}
+			c := client.NewClient(tr, opts...)
+			startClient(t, c)
+			lt, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+			if err != nil {
+				t.Fatalf("tools/list: %v\nstderr:\n%s", err, stderr.String())
+			}
+			if len(lt.Tools) != 89 {
+				t.Fatalf("tools/list: %d tools", len(lt.Tools))
+			}
+			if r := call(t, c, "list_agent_states", nil); r.IsError || !strings.Contains(resultText(r), "mallory") {
+				t.Fatalf("read: %s", resultText(r))
+			}
+			m, _ := s.Agent(sim.DefaultInstanceID, "mallory")
+			id, _ := strconv.ParseInt(m.RamID, 10, 64)
+			r := call(t, c, "reset_user_status", map[string]any{"RamIdList": []any{id}})
+			if r.IsError || len(h.asked) != 1 || s.Count("ResetUserStatus") != 1 {
+				t.Fatalf("confirmed reset: %s (asked %d, ran %d)", resultText(r), len(h.asked), s.Count("ResetUserStatus"))
+			}
+			if m, _ := s.Agent(sim.DefaultInstanceID, "mallory"); m.Abnormal {
+				t.Fatal("mallory is still stuck")
+			}
+			c.Close()
+			out := stderr.String()
+			if !strings.Contains(out, "a CCC simulator at http://"+s.Addr) {
+				t.Errorf("stderr does not state the backend:\n%s", out)
+			}
+			if !strings.Contains(out, `"principal":"local"`) || !strings.Contains(out, `"surface":"stdio"`) {
+				t.Errorf("the audit (on stderr) lacks the local principal:\n%s", out)
+			}
+		})
+	}
+}
+
+func runBin(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = env
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	cmd.Stdin = strings.NewReader("")
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestListToolsFlag(t *testing.T) {
+	cases := []struct {
+		args []string
+		want int
+	}{
+		{nil, 89},
+		{[]string{"--gateway"}, 3},
+		{[]string{"--tools", "list_users,ResetUserStatus"}, 2},
+		{[]string{"--exclude-tools", "dial_ex"}, 88},
+	}
+	for _, tc := range cases {
+		out, errOut, code := runBin(t, childEnv(), append([]string{"--list-tools", "--backend", "sim"}, tc.args...)...)
+		lines := strings.Fields(out)
+		if code != 0 || len(lines) != tc.want {
+			t.Errorf("--list-tools %v: exit %d, %d names, want %d\n%s", tc.args, code, len(lines), tc.want, errOut)
+		}
+	}
+	out, _, _ := runBin(t, childEnv(), "--list-tools", "--backend", "sim", "--read-only")
+	for _, n := range strings.Fields(out) {
+		if n == "reset_user_status" || n == "dial_ex" {
+			t.Errorf("--read-only lists %s", n)
+		}
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	_, errOut, code := runBin(t, childEnv(), "--backend", "sim", "--audit", "stdout")
+	if code == 0 || !strings.Contains(errOut, "stdout") {
+		t.Errorf("--audit stdout over stdio: exit %d, %s", code, errOut)
+	}
+	_, errOut, code = runBin(t, childEnv(), "--backend", "sim", "--transport", "http", "--addr", "0.0.0.0:0")
+	if code == 0 || !strings.Contains(errOut, "token") {
+		t.Errorf("HTTP on 0.0.0.0 without tokens: exit %d, %s", code, errOut)
+	}
+	_, errOut, code = runBin(t, childEnv(), "--transport", "carrier-pigeon")
+	if code == 0 || !strings.Contains(errOut, "stdio or http") {
+		t.Errorf("unknown transport: exit %d, %s", code, errOut)
+	}
+}
+
+// HTTP mode of the binary: a real client with a token lists the tools; a
+// request without one is refused; SIGTERM stops it cleanly.
+func TestHTTPSubprocessAndGracefulShutdown(t *testing.T) {
+	const token = "ci-token-0123456789abcdef0123"
+	cmd := exec.Command(binary(t), "--backend", "sim", "--transport", "http", "--addr", "127.0.0.1:0")
+	cmd.Env = childEnv("CCC_MCP_TOKENS=ci=" + token)
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait(); pw.Close() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	}()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	re := regexp.MustCompile(`listening on (http://\S+/mcp)`)
+	var url string
+	var seen []string
+	deadline := time.After(60 * time.Second)
+	for url == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("server exited before listening:\n%s", strings.Join(seen, "\n"))
+			}
+			seen = append(seen, l)
+			if strings.Contains(l, token) {
+				t.Fatal("the server logged a token")
+			}
+			if m := re.FindStringSubmatch(l); m != nil {
+				url = m[1]
+			}
+		case <-deadline:
+			t.Fatalf("server did not listen:\n%s", strings.Join(seen, "\n"))
+		}
+	}
+	tr, err := transport.NewStreamableHTTP(url, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.NewClient(tr)
+	startClient(t, c)
+	lt, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatalf("tools/list over HTTP: %v", err)
+	}
+	if len(lt.Tools) != 89 {
+		t.Fatalf("tools/list over HTTP: %d tools", len(lt.Tools))
+	}
+	bad, _ := transport.NewStreamableHTTP(url)
+	nc := client.NewClient(bad)
+	if err := nc.Start(context.Background()); err == nil {
+		var init mcp.InitializeRequest
+		if _, err := nc.Initialize(context.Background(), init); err == nil {
+			t.Fatal("a client without a token was let in")
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit within 30 s of SIGTERM")
+	}
+	var rest []string
+	for l := range lines {
+		rest = append(rest, l)
+	}
+	if !strings.Contains(strings.Join(rest, "\n"), "stopped") {
+		t.Errorf("no clean stop message:\n%s", strings.Join(rest, "\n"))
+	}
+}
