@@ -21,6 +21,19 @@ func startEnv(tb testing.TB, action string) *Env {
 	return e
 }
 
+func startMCP(tb testing.TB, e *Env) *MCP {
+	tb.Helper()
+	m, err := e.NewMCP()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := m.ServeHTTP(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(m.Close)
+	return m
+}
+
 // TestPathsMakeTheSameCall: every measured path really reaches the
 // simulator with the same action and gets the expected agent back — a
 // benchmark of a path that failed fast, or called something else, would be
@@ -34,7 +47,16 @@ func TestPathsMakeTheSameCall(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			for name, call := range map[string]CallFunc{"raw": raw, "ccc": e.CCC(), "registry": e.Invoke()} {
+			m := startMCP(t, e)
+			inproc, err := m.InProcess(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			overHTTP, err := m.HTTP(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, call := range map[string]CallFunc{"raw": raw, "ccc": e.CCC(), "registry": e.Invoke(), "mcp": inproc, "mcp-http": overHTTP} {
 				before := e.Sim.Count(action)
 				if err := call(ctx); err != nil {
 					t.Fatalf("%s: %v", name, err)
@@ -121,7 +143,8 @@ func benchPath(b *testing.B, call CallFunc) {
 	b.ReportMetric(float64(s.P99.Microseconds()), "p99-µs")
 }
 
-// BenchmarkRead measures each path alone: raw SDK, ccc.Client, registry.
+// BenchmarkRead measures each path alone: raw SDK, ccc.Client, registry,
+// MCP in-process, MCP over streamable HTTP.
 func BenchmarkRead(b *testing.B) {
 	for _, action := range []string{"GetUser", "ListRealTimeAgent"} {
 		e := startEnv(b, action)
@@ -132,10 +155,21 @@ func BenchmarkRead(b *testing.B) {
 		b.Run(action+"/raw_sdk", func(b *testing.B) { benchPath(b, raw) })
 		b.Run(action+"/ccc_call", func(b *testing.B) { benchPath(b, e.CCC()) })
 		b.Run(action+"/registry", func(b *testing.B) { benchPath(b, e.Invoke()) })
+		m := startMCP(b, e)
+		inproc, err := m.InProcess(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		overHTTP, err := m.HTTP(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(action+"/mcp_inprocess", func(b *testing.B) { benchPath(b, inproc) })
+		b.Run(action+"/mcp_http", func(b *testing.B) { benchPath(b, overHTTP) })
 	}
 }
 
-// BenchmarkOverhead interleaves the three paths call by call, so that they
+// BenchmarkOverhead interleaves the five paths call by call, so that they
 // share the machine's noise, and reports the overhead ratios at p50 and p99
 // (1.00 = as fast as the raw SDK). One op is one call of each path.
 func BenchmarkOverhead(b *testing.B) {
@@ -146,7 +180,16 @@ func BenchmarkOverhead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			paths := []CallFunc{raw, e.CCC(), e.Invoke()}
+			m := startMCP(b, e)
+			inproc, err := m.InProcess(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			overHTTP, err := m.HTTP(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			paths := []CallFunc{raw, e.CCC(), e.Invoke(), inproc, overHTTP}
 			ctx := context.Background()
 			lat := make([][]time.Duration, len(paths))
 			for b.Loop() {
@@ -167,8 +210,31 @@ func BenchmarkOverhead(b *testing.B) {
 			b.ReportMetric(Ratio(s[1].P50, s[0].P50), "ccc/raw-p50")
 			b.ReportMetric(Ratio(s[2].P50, s[0].P50), "registry/raw-p50")
 			b.ReportMetric(Ratio(s[2].P99, s[0].P99), "registry/raw-p99")
+			b.ReportMetric(Ratio(s[3].P50, s[0].P50), "mcp/raw-p50")
+			b.ReportMetric(Ratio(s[4].P50, s[0].P50), "mcphttp/raw-p50")
 		})
 	}
+}
+
+// BenchmarkMCPHTTPParallel is tools/call throughput over streamable HTTP,
+// one session per parallel caller.
+func BenchmarkMCPHTTPParallel(b *testing.B) {
+	e := startEnv(b, "GetUser")
+	m := startMCP(b, e)
+	b.RunParallel(func(pb *testing.PB) {
+		call, err := m.HTTP(context.Background())
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		ctx := context.Background()
+		for pb.Next() {
+			if err := call(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
 
 // BenchmarkRegistryParallel is the registry's throughput with as many

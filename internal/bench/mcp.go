@@ -1,0 +1,143 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/cccops/cccops/internal/mcp"
+)
+
+// MCPToken is the bearer token the measured HTTP endpoint accepts. It only
+// opens a loopback listener that lives as long as one measurement.
+const MCPToken = "bench-load-token-loopback-only-0123456789"
+
+// MCP is the MCP adapter on the Env's registry, served in-process and over
+// streamable HTTP on a loopback port.
+type MCP struct {
+	Server *mcp.Server
+	URL    string // streamable HTTP endpoint, empty until ServeHTTP
+
+	env     *Env
+	handler *mcp.HTTPHandler
+	hs      *http.Server
+	mu      sync.Mutex
+	clients []*client.Client
+}
+
+// NewMCP builds the MCP server over the Env's registry.
+func (e *Env) NewMCP() (*MCP, error) {
+	srv, err := mcp.New(mcp.Options{Registry: e.Registry, Backend: "the load command's simulator", Version: "bench"})
+	if err != nil {
+		return nil, err
+	}
+	return &MCP{Server: srv, env: e}, nil
+}
+
+// ServeHTTP starts the hardened streamable HTTP handler on 127.0.0.1.
+func (m *MCP) ServeHTTP() error {
+	h, err := m.Server.HTTPHandler(mcp.HTTPConfig{Tokens: map[string]string{"load": MCPToken}})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	m.handler = h
+	m.hs = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = m.hs.Serve(ln) }()
+	m.URL = "http://" + ln.Addr().String() + mcp.DefaultPath
+	return nil
+}
+
+// Close ends every client session, then the HTTP server.
+func (m *MCP) Close() {
+	m.mu.Lock()
+	cs := m.clients
+	m.clients = nil
+	m.mu.Unlock()
+	for _, c := range cs {
+		_ = c.Close()
+	}
+	if m.hs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = m.handler.Shutdown(ctx)
+		_ = m.hs.Shutdown(ctx)
+	}
+}
+
+// InProcess returns a path through a real mcp-go client connected to the
+// server in this process: JSON-RPC framing, tools/call dispatch, the
+// adapter's rendering, then the registry.
+func (m *MCP) InProcess(ctx context.Context) (CallFunc, error) {
+	c, err := client.NewInProcessClient(m.Server.MCP())
+	if err != nil {
+		return nil, err
+	}
+	return m.start(ctx, c)
+}
+
+// HTTP returns a path through its own streamable HTTP session (one client,
+// one session, one keep-alive connection pool): ask for one per concurrent
+// client.
+func (m *MCP) HTTP(ctx context.Context) (CallFunc, error) {
+	if m.URL == "" {
+		return nil, errors.New("bench: ServeHTTP first")
+	}
+	tr, err := transport.NewStreamableHTTP(m.URL, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + MCPToken}))
+	if err != nil {
+		return nil, err
+	}
+	return m.start(ctx, client.NewClient(tr))
+}
+
+func (m *MCP) start(ctx context.Context, c *client.Client) (CallFunc, error) {
+	if err := c.Start(ctx); err != nil {
+		return nil, err
+	}
+	var init mcpgo.InitializeRequest
+	init.Params.ClientInfo = mcpgo.Implementation{Name: "cccops-load", Version: "1"}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("initialize: %w", err)
+	}
+	m.mu.Lock()
+	m.clients = append(m.clients, c)
+	m.mu.Unlock()
+	r := m.env.Read
+	return func(ctx context.Context) error {
+		var req mcpgo.CallToolRequest
+		req.Params.Name = r.Tool
+		req.Params.Arguments = r.Args
+		res, err := c.CallTool(ctx, req)
+		if err != nil {
+			return fmt.Errorf("tools/call: %w", err)
+		}
+		text := resultText(res)
+		if res.IsError || !strings.Contains(text, r.Expect) {
+			return fmt.Errorf("tools/call %s: isError=%v: %.200s", r.Tool, res.IsError, text)
+		}
+		return nil
+	}, nil
+}
+
+func resultText(res *mcpgo.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(mcpgo.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
