@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -251,4 +252,52 @@ func BenchmarkRegistryParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestMeasureStartOfTheRealServer builds cmd/mcp-server and checks that a
+// cold start answers tools/list with the listing of each mode and that the
+// figures the load command reports come back filled in.
+func TestMeasureStartOfTheRealServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds cmd/mcp-server")
+	}
+	ctx := context.Background()
+	bin, err := BuildMCPServer(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startEnv(t, "GetUser")
+	base := []string{"--backend", "sim", "--sim-addr", e.Sim.Addr, "--audit", "off"}
+	sizes := map[string]int{}
+	for _, mode := range []struct {
+		name  string
+		flags []string
+		tools int
+	}{
+		{"default", nil, 89},
+		{"read-only", []string{"--read-only"}, 58},
+		{"gateway", []string{"--gateway"}, 3},
+	} {
+		res, err := MeasureStart(ctx, bin, append(append([]string{}, base...), mode.flags...), 0)
+		if err != nil {
+			t.Fatalf("%s: %v", mode.name, err)
+		}
+		if res.Tools != mode.tools || res.ListBytes == 0 || res.IdleRSS <= 0 || res.StartToList <= 0 {
+			t.Fatalf("%s: %+v", mode.name, res)
+		}
+		sizes[mode.name] = res.ListBytes
+	}
+	if !(sizes["gateway"] < sizes["read-only"] && sizes["read-only"] < sizes["default"]) {
+		t.Fatalf("tools/list sizes %v: gateway < read-only < default expected", sizes)
+	}
+}
+
+func TestReadRSSOfThisProcess(t *testing.T) {
+	rss, err := ReadRSS(os.Getpid())
+	if err != nil {
+		t.Skip(err) // not Linux
+	}
+	if rss < 1<<20 {
+		t.Fatalf("RSS %d bytes is implausibly small for a Go test binary", rss)
+	}
 }

@@ -1,0 +1,192 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// BuildMCPServer compiles cmd/mcp-server of the module that holds the
+// working directory into dir and returns the binary's path.
+func BuildMCPServer(ctx context.Context, dir string) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("find the module (run from inside the cccops checkout): %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("not inside a Go module: run from the cccops checkout, or pass a built mcp-server binary")
+	}
+	bin := filepath.Join(dir, "mcp-server")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/mcp-server")
+	cmd.Dir = filepath.Dir(gomod)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/mcp-server: %v\n%s", err, msg)
+	}
+	return bin, nil
+}
+
+// ProcessResult is one cold start of the MCP server over stdio.
+type ProcessResult struct {
+	// StartToList runs from just before the process is started to the
+	// moment the whole tools/list answer has been read: process start,
+	// initialize, notifications/initialized, tools/list.
+	StartToList time.Duration
+	// IdleRSS is the resident set (VmRSS) after the handshake and an idle
+	// pause, in bytes.
+	IdleRSS int64
+	// ListBytes is the size of the tools/list JSON-RPC answer on the wire.
+	ListBytes int
+	// Tools is how many tools it listed.
+	Tools int
+}
+
+// SanitizedEnv is the environment of a measured child: the parent's,
+// without credentials or cccops settings, so a developer's real CCC
+// account or policy never leaks into a measurement.
+func SanitizedEnv(extra ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "CCC_") || strings.HasPrefix(k, "ALIBABA_CLOUD_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, extra...)
+}
+
+// MeasureStart starts bin with args as an MCP stdio server, times it to the
+// first tools/list answer, waits idle, reads its RSS from /proc, then closes
+// its input and waits for it to exit.
+func MeasureStart(ctx context.Context, bin string, args []string, idle time.Duration) (ProcessResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second+idle)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = SanitizedEnv()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return ProcessResult{}, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return ProcessResult{}, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	fail := func(what string, err error) (ProcessResult, error) {
+		_ = stdin.Close()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return ProcessResult{}, fmt.Errorf("%s: %v; server stderr: %.500s", what, err, stderr.String())
+	}
+	r := bufio.NewReaderSize(stdout, 1<<16)
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return ProcessResult{}, fmt.Errorf("start %s: %w", bin, err)
+	}
+	send := func(msg string) error { _, err := io.WriteString(stdin, msg+"\n"); return err }
+	if err := send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"cccops-load","version":"1"}}}`); err != nil {
+		return fail("send initialize", err)
+	}
+	if _, err := readAnswer(r, 1); err != nil {
+		return fail("initialize", err)
+	}
+	if err := send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`); err != nil {
+		return fail("send initialized", err)
+	}
+	if err := send(`{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}`); err != nil {
+		return fail("send tools/list", err)
+	}
+	line, err := readAnswer(r, 2)
+	if err != nil {
+		return fail("tools/list", err)
+	}
+	res := ProcessResult{StartToList: time.Since(start), ListBytes: len(line)}
+	var list struct {
+		Result struct {
+			Tools      []json.RawMessage `json:"tools"`
+			NextCursor string            `json:"nextCursor"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(line, &list); err != nil {
+		return fail("tools/list answer", err)
+	}
+	if list.Result.NextCursor != "" {
+		return fail("tools/list", errors.New("the list is paged; the byte count would cover only the first page"))
+	}
+	res.Tools = len(list.Result.Tools)
+	select {
+	case <-time.After(idle):
+	case <-ctx.Done():
+		return fail("idle", ctx.Err())
+	}
+	if res.IdleRSS, err = ReadRSS(cmd.Process.Pid); err != nil {
+		return fail("read RSS", err)
+	}
+	_ = stdin.Close()
+	done := make(chan error, 1)
+	go func() { _, _ = io.Copy(io.Discard, r); done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		return res, errors.New("the server did not exit within 10 s of its input closing")
+	}
+	return res, nil
+}
+
+// readAnswer reads lines until the JSON-RPC answer with this id and
+// returns it without its newline; notifications in between are skipped.
+func readAnswer(r *bufio.Reader, id int) ([]byte, error) {
+	for {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			return nil, fmt.Errorf("the server closed its output before answering (%v)", err)
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		var msg struct {
+			ID    json.RawMessage `json:"id"`
+			Error *struct {
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(line, &msg) != nil || string(msg.ID) != strconv.Itoa(id) {
+			continue
+		}
+		if msg.Error != nil {
+			return nil, errors.New(msg.Error.Message)
+		}
+		return line, nil
+	}
+}
+
+// ReadRSS returns a process's resident set size from /proc/<pid>/status.
+func ReadRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("RSS is read from /proc (Linux only): %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) != 2 || f[1] != "kB" {
+				return 0, fmt.Errorf("unexpected VmRSS line %q", line)
+			}
+			kb, err := strconv.ParseInt(f[0], 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc status")
+}
