@@ -1,0 +1,110 @@
+// Command slackbot serves the /ccc Slack slash command: every CCC action,
+// the on-call flows (agents, reset, calls, call) and their confirmation
+// buttons, over HTTP (signed requests) or Socket Mode. Without CCC
+// credentials it runs on the embedded simulator.
+//
+// Setup: docs/slackbot.md. Slack app manifest: slack/manifest.yaml.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/cccops/cccops/internal/app"
+	"github.com/cccops/cccops/internal/slack"
+)
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "slackbot:", err)
+		os.Exit(1)
+	}
+}
+
+func run(argv []string) error {
+	fs := flag.NewFlagSet("slackbot", flag.ContinueOnError)
+	var cfg app.Config
+	cfg.RegisterFlags(fs)
+	addr := fs.String("addr", env("SLACK_ADDR", "127.0.0.1:3000"), "HTTP listen address for /slack/commands, /slack/interactions and /healthz [SLACK_ADDR]")
+	apiURL := fs.String("slack-api-url", env("SLACK_API_URL", slack.DefaultAPIURL), "Slack Web API base URL; override only for tests [SLACK_API_URL]")
+	stuckDefault := 2 * time.Hour
+	if s := os.Getenv("SLACK_STUCK_AFTER"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("SLACK_STUCK_AFTER=%q is not a positive duration such as 90m or 2h", s)
+		}
+		stuckDefault = d
+	}
+	stuck := fs.Duration("stuck-after", stuckDefault, "flag agents holding a state other than Ready/Offline longer than this [SLACK_STUCK_AFTER]")
+	if err := fs.Parse(argv); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg.Logger = log
+
+	signing, botToken, appToken := os.Getenv("SLACK_SIGNING_SECRET"), os.Getenv("SLACK_BOT_TOKEN"), os.Getenv("SLACK_APP_TOKEN")
+	if signing == "" && appToken == "" {
+		return errors.New("set SLACK_SIGNING_SECRET (HTTP mode: Basic Information → Signing Secret) or SLACK_APP_TOKEN (Socket Mode: an xapp- token with connections:write); see docs/slackbot.md")
+	}
+	if botToken == "" {
+		log.Warn("SLACK_BOT_TOKEN is not set: call logs over 20 rows cannot be uploaded as CSV and failed response_url replies cannot fall back to chat.postEphemeral")
+	}
+
+	a, err := app.Open(cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	bot, err := slack.New(slack.Config{Registry: a.Registry, SigningSecret: signing, BotToken: botToken, AppToken: appToken,
+		APIURL: *apiURL, StuckAfter: *stuck, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer bot.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (SLACK_ADDR): %w", *addr, err)
+	}
+	srv := &http.Server{Handler: bot.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ln) }()
+	mode := "HTTP (POST /slack/commands, /slack/interactions)"
+	if appToken != "" {
+		mode = "Socket Mode"
+		go func() { errc <- bot.RunSocketMode(ctx) }()
+	}
+	log.Info("slackbot ready", "mode", mode, "addr", ln.Addr().String(), "backend", a.Backend, "instance", a.Registry.DefaultInstance(), "stuck_after", stuck.String())
+
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdown)
+	log.Info("slackbot stopped")
+	return err
+}
