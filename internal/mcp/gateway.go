@@ -77,7 +77,7 @@ func (s *Server) gatewayDescribe(ctx context.Context, req mcp.CallToolRequest) (
 	_ = json.Unmarshal(s.inputSchema(t), &schema)
 	data := map[string]any{
 		"name": t.Name, "action": t.Action, "title": t.Title, "toolset": t.Toolset, "access": string(t.Access),
-		"description": s.describe(t), "inputSchema": schema,
+		"description": t.Description, "inputSchema": schema,
 		"annotations": map[string]bool{"readOnlyHint": t.Annotations.ReadOnly, "destructiveHint": t.Annotations.Destructive, "idempotentHint": t.Annotations.Idempotent, "openWorldHint": t.Annotations.OpenWorld},
 	}
 	if s.opts.OutputSchemas && len(t.OutputSchema) > 0 {
@@ -85,7 +85,7 @@ func (s *Server) gatewayDescribe(ctx context.Context, req mcp.CallToolRequest) (
 		_ = json.Unmarshal(t.OutputSchema, &out)
 		data["outputSchema"] = out
 	}
-	text := t.Name + " (" + t.Action + "): " + t.Title + "\n" + s.describe(t) + "\n\n" + t.Usage(CallAction+" name="+t.Name)
+	text := t.Name + " (" + t.Action + "): " + t.Title + "\n" + t.Description + "\n\n" + t.Usage(CallAction+" name="+t.Name)
 	return &mcp.CallToolResult{Content: []mcp.Content{mcp.NewTextContent(text)}, StructuredContent: data}, nil
 }
 

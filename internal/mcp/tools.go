@@ -11,7 +11,6 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/cccops/cccops/internal/ccc/spec"
 	"github.com/cccops/cccops/internal/tools"
 )
 
@@ -19,8 +18,11 @@ import (
 // description, the input schema as raw JSON, annotations from the access
 // table, and the output schema when asked for.
 func (s *Server) mcpTool(t *tools.Tool) mcp.Tool {
-	mt := mcp.NewToolWithRawSchema(t.Name, s.describe(t), s.inputSchema(t))
-	mt.Title = t.Title
+	mt := mcp.NewToolWithRawSchema(t.Name, t.Description, s.inputSchema(t))
+	// The title travels once, in annotations: clients fall back to
+	// annotations.title when the top-level title is absent, and clients
+	// older than 2025-06-18 know only that one. The registry's description
+	// already says the risk and that a human must confirm.
 	mt.Annotations = annotations(t.Title, t.Annotations)
 	if s.opts.OutputSchemas && len(t.OutputSchema) > 0 {
 		mt.RawOutputSchema = t.OutputSchema
@@ -28,6 +30,8 @@ func (s *Server) mcpTool(t *tools.Tool) mcp.Tool {
 	return mt
 }
 
+// annotations states all four hints explicitly, so a client that does not
+// apply MCP's defaults still reads them right.
 func annotations(title string, a tools.Annotations) mcp.ToolAnnotation {
 	return mcp.ToolAnnotation{
 		Title:           title,
@@ -36,19 +40,6 @@ func annotations(title string, a tools.Annotations) mcp.ToolAnnotation {
 		IdempotentHint:  mcp.ToBoolPtr(a.Idempotent),
 		OpenWorldHint:   mcp.ToBoolPtr(a.OpenWorld),
 	}
-}
-
-// describe adds to the registry's description what a model needs to know
-// about the risk: whether a human has to confirm.
-func (s *Server) describe(t *tools.Tool) string {
-	d := t.Description
-	switch t.Access {
-	case spec.AccessWrite, spec.AccessDestructive, spec.AccessExternal:
-		d += "\n\nRisk: " + string(t.Access) + ". The user is asked to confirm in the client before it runs; if the result says nobody confirmed, nothing ran."
-	case spec.AccessSecret:
-		d += "\n\nReturns credentials: do not paste the result into chats or files."
-	}
-	return d
 }
 
 // inputSchema is the registry's schema, except that InstanceId is optional

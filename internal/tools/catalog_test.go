@@ -149,13 +149,8 @@ func TestCatalogDefinitions(t *testing.T) {
 
 // listing is what tools/list carries per tool in the default mode.
 func listing(tl *tools.Tool, withOutput bool) map[string]any {
-	ann := map[string]any{"title": tl.Title}
-	ro, de, id, ow := tl.Annotations.Hints()
-	for k, v := range map[string]*bool{"readOnlyHint": ro, "destructiveHint": de, "idempotentHint": id, "openWorldHint": ow} {
-		if v != nil {
-			ann[k] = *v
-		}
-	}
+	ann := map[string]any{"title": tl.Title, "readOnlyHint": tl.Annotations.ReadOnly, "destructiveHint": tl.Annotations.Destructive,
+		"idempotentHint": tl.Annotations.Idempotent, "openWorldHint": tl.Annotations.OpenWorld}
 	// The title travels once, in annotations: MCP clients fall back to
 	// annotations.title when the top-level title is absent, and older
 	// clients know only that one.

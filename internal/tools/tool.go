@@ -27,28 +27,6 @@ type Annotations struct {
 	OpenWorld   bool `json:"openWorldHint"`
 }
 
-// Hints returns the hints that differ from MCP's documented defaults
-// (readOnlyHint false, destructiveHint true, idempotentHint false,
-// openWorldHint true) as pointers, nil where the default already says it —
-// the same meaning in fewer bytes. destructiveHint is meaningless for a
-// read-only tool and left out there.
-func (a Annotations) Hints() (readOnly, destructive, idempotent, openWorld *bool) {
-	t, f := true, false
-	if a.ReadOnly {
-		readOnly = &t
-	}
-	if !a.ReadOnly && !a.Destructive {
-		destructive = &f
-	}
-	if a.Idempotent {
-		idempotent = &t
-	}
-	if !a.OpenWorld {
-		openWorld = &f
-	}
-	return
-}
-
 // Tool is one CCC action as a described tool.
 type Tool struct {
 	Name        string      `json:"name"`   // snake_case of the action, e.g. list_real_time_agent
