@@ -117,14 +117,14 @@ func (r *report) section(title string) { fmt.Fprintf(r.w, "\n%s\n", title) }
 func (r *report) row(cells ...string)  { fmt.Fprintln(r.w, strings.Join(cells, "\t")+"\t") }
 func (r *report) notMeasured(what, why string) {
 	fmt.Fprintf(r.w, "  %s\tnot measured: %s\t\n", what, why)
-	r.goals = append(r.goals, fmt.Sprintf("  %-44s not measured: %s", what, why))
+	r.goals = append(r.goals, fmt.Sprintf("  %-48s not measured: %s", what, why))
 }
 func (r *report) goal(name string, ok bool, got, want string) {
 	verdict := "met"
 	if !ok {
 		verdict = "MISSED"
 	}
-	r.goals = append(r.goals, fmt.Sprintf("  %-44s %-7s %s (goal %s)", name, verdict, got, want))
+	r.goals = append(r.goals, fmt.Sprintf("  %-48s %-7s %s (goal %s)", name, verdict, got, want))
 }
 
 func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }

@@ -23,7 +23,7 @@ func TestSmallRunPrintsEveryFigure(t *testing.T) {
 		"raw SDK CommonRequest", "ccc.Client.Call", "registry Invoke", "MCP tools/call in-process", "MCP tools/call streamable HTTP",
 		"calls/s", "tools/list bytes", "default    89", "read-only  58", "gateway    3",
 		"overhead at p50, registry Invoke", "throughput over HTTP, 8 clients", "start to first tools/list", "idle RSS",
-		"Slack ack",
+		"Slack ack p99", "/ccc agents",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q", want)

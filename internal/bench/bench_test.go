@@ -301,3 +301,28 @@ func TestReadRSSOfThisProcess(t *testing.T) {
 		t.Fatalf("RSS %d bytes is implausibly small for a Go test binary", rss)
 	}
 }
+
+// TestSlackCommandPath: the measured Slack path is acknowledged, and the
+// work it starts really reads CCC and answers the response_url.
+func TestSlackCommandPath(t *testing.T) {
+	e := startEnv(t, "GetUser")
+	s, err := e.NewSlack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	before := e.Sim.Counts()
+	for _, text := range []string{"agents", "get_user UserId=" + e.Read.Args["UserId"].(string)} {
+		if err := s.Command(text)(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Bot.Wait()
+	if s.Delivered.Load() < 2 {
+		t.Fatalf("%d messages reached the response_url for 2 commands", s.Delivered.Load())
+	}
+	after := e.Sim.Counts()
+	if after["GetUser"] <= before["GetUser"] {
+		t.Fatal("/ccc get_user did not reach the simulator")
+	}
+}
