@@ -1,6 +1,7 @@
 package ccc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -300,6 +301,31 @@ func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r.WithContext(t.ctx))
 }
 
+// mayBeFailure is a cheap scan for a "Success": false anywhere in a body; only
+// then is the body decoded to read the envelope (decoding every answer cost
+// most of the client's own time on large lists). A body that does not start
+// like a JSON object is decoded too, so it is reported as invalid.
+func mayBeFailure(body []byte) bool {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return true
+	}
+	for rest := body; ; {
+		i := bytes.Index(rest, successKey)
+		if i < 0 {
+			return false
+		}
+		rest = bytes.TrimLeft(rest[i+len(successKey):], " \t\r\n")
+		if len(rest) > 0 && rest[0] == ':' {
+			if bytes.HasPrefix(bytes.TrimLeft(rest[1:], " \t\r\n"), []byte("false")) {
+				return true
+			}
+		}
+	}
+}
+
+var successKey = []byte(`"Success"`)
+
 // Call sends one request and returns the JSON body of a successful answer.
 // A retryable failure of a read action is retried with exponential backoff
 // and full jitter while the context allows; other actions are sent once.
@@ -373,6 +399,9 @@ func (c *Client) once(ctx context.Context, action string, p Params) (json.RawMes
 		return nil, toError(ctx, action, err, c.secrets)
 	}
 	body := resp.GetHttpContentBytes()
+	if !mayBeFailure(body) {
+		return json.RawMessage(body), nil
+	}
 	var env struct {
 		Success   *bool  `json:"Success"`
 		Code      string `json:"Code"`

@@ -84,3 +84,19 @@ func TestEncodeRejectsNonPointer(t *testing.T) {
 		t.Fatal("nil request encoded")
 	}
 }
+
+func TestMayBeFailure(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"Success":true,"Code":"OK"}`:              false,
+		`{"Data":{"Ready":false},"Success":true}`:   false,
+		`{"Success" :  false,"Code":"X"}`:           true,
+		"{\"Code\":\"X\",\n \"Success\":\n\tfalse}": true,
+		`{"Data":{"Success":false},"Success":true}`: true, // decoded, then judged by the top level
+		`not json`: true,
+		``:         true,
+	} {
+		if got := mayBeFailure([]byte(body)); got != want {
+			t.Errorf("mayBeFailure(%q) = %v, want %v", body, got, want)
+		}
+	}
+}
