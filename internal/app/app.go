@@ -16,6 +16,7 @@ import (
 
 	"github.com/cccops/cccops/internal/ccc"
 	"github.com/cccops/cccops/internal/ccc/sim"
+	"github.com/cccops/cccops/internal/ccc/spec"
 	"github.com/cccops/cccops/internal/policy"
 	"github.com/cccops/cccops/internal/tools"
 )
@@ -44,6 +45,8 @@ type Config struct {
 	TokenSecret    string // HMAC key of confirmation tokens
 	TokenTTL       time.Duration
 	ReadOnly       bool
+	RateLimit      int // calls per minute per principal; 0 → 600, negative → no limit
+	ExternalLimit  int // external-class calls per hour per principal; 0 → 10, negative → no limit
 	Filter         tools.Filter
 	Logger         *slog.Logger
 }
@@ -110,6 +113,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TokenSecret, "token-secret", "", "HMAC key of confirmation tokens; prefer the env var [CCC_TOKEN_SECRET]")
 	fs.DurationVar(&c.TokenTTL, "confirm-ttl", envDuration("CCC_CONFIRM_TTL", policy.DefaultTokenTTL), "how long a confirmation stays valid [CCC_CONFIRM_TTL]")
 	fs.BoolVar(&c.ReadOnly, "read-only", envBool("CCC_READ_ONLY"), "list and allow only read-class tools [CCC_READ_ONLY]")
+	rl, _ := strconv.Atoi(env("CCC_RATE_LIMIT", "0"))
+	fs.IntVar(&c.RateLimit, "rate-limit", rl, "calls per minute each principal may make (0: 600; -1: no limit) [CCC_RATE_LIMIT]")
+	el, _ := strconv.Atoi(env("CCC_EXTERNAL_RATE_LIMIT", "0"))
+	fs.IntVar(&c.ExternalLimit, "external-rate-limit", el, "external calls (real calls, SMS) per hour each principal may make (0: 10; -1: no limit) [CCC_EXTERNAL_RATE_LIMIT]")
 	c.Filter.Toolsets = splitList(os.Getenv("CCC_TOOLSETS"))
 	c.Filter.Include = splitList(os.Getenv("CCC_TOOLS"))
 	c.Filter.Exclude = splitList(os.Getenv("CCC_EXCLUDE_TOOLS"))
@@ -203,7 +210,7 @@ func Open(cfg Config) (*App, error) {
 		a.Backend = "a CCC simulator at " + client.Endpoint() + " (simulated data; no real calls)"
 	}
 
-	pcfg := policy.Config{TokenTTL: cfg.TokenTTL, ReadOnly: cfg.ReadOnly, Logger: cfg.Logger}
+	pcfg := policy.Config{TokenTTL: cfg.TokenTTL, ReadOnly: cfg.ReadOnly, Logger: cfg.Logger, Limits: limits(cfg.RateLimit, cfg.ExternalLimit)}
 	if cfg.TokenSecret != "" {
 		pcfg.Secret = []byte(cfg.TokenSecret)
 	}
@@ -239,6 +246,18 @@ func Open(cfg Config) (*App, error) {
 	}
 	a.Registry = reg
 	return a, nil
+}
+
+// limits turns the two knobs into the gate's buckets; zero keeps a default.
+func limits(perMinute, externalPerHour int) policy.Limits {
+	l := policy.DefaultLimits()
+	if perMinute != 0 {
+		l.Overall = policy.Rate{N: perMinute, Per: time.Minute}
+	}
+	if externalPerHour != 0 {
+		l.Class[spec.AccessExternal] = policy.Rate{N: externalPerHour, Per: time.Hour}
+	}
+	return l
 }
 
 // Discard is a logger that drops everything, for tests.
