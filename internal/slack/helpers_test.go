@@ -49,7 +49,7 @@ type upload struct {
 
 // fakeSlack is the Web API and the response_url receiver, on 127.0.0.1.
 type fakeSlack struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	mu         sync.Mutex
@@ -64,7 +64,7 @@ type fakeSlack struct {
 	n atomic.Int64
 }
 
-func newFakeSlack(t *testing.T) *fakeSlack {
+func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{t: t, pendingUp: map[string]*upload{}, fail: map[string][]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/respond/", f.respond)
@@ -245,7 +245,7 @@ func (f *fakeSlack) messages() []received {
 
 // env is one bot on a fresh simulator with a fake Slack.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	sim   *sim.Server
 	reg   *tools.Registry
 	gate  *policy.Gate
@@ -260,7 +260,7 @@ type envOpts struct {
 	mutate     func(*Config)
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	srv, err := sim.Start("127.0.0.1:0", sim.Options{})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -26,7 +27,7 @@ func (b *Bot) RunSocketMode(ctx context.Context) error {
 	if b.cfg.AppToken == "" || b.api == nil {
 		return errors.New("slack: Socket Mode needs SLACK_APP_TOKEN (an xapp- token with connections:write)")
 	}
-	sm := socketmode.New(b.api, socketmode.OptionLog(slogPrinter{b}))
+	sm := socketmode.New(b.api, socketmode.OptionLog(slogPrinter{b}), socketmode.OptionDebug(b.log.Enabled(context.Background(), slog.LevelDebug)))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	runErr := make(chan error, 1)
