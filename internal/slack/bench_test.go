@@ -40,4 +40,3 @@ func BenchmarkCommandAck(b *testing.B) {
 		})
 	}
 }
-
