@@ -31,13 +31,16 @@ func env(name, def string) string {
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], nil); err != nil {
 		fmt.Fprintln(os.Stderr, "slackbot:", err)
 		os.Exit(1)
 	}
 }
 
-func run(argv []string) error {
+// run serves until ctx ends; ready, when set, learns the listen address.
+func run(ctx context.Context, argv []string, ready func(addr string)) error {
 	fs := flag.NewFlagSet("slackbot", flag.ContinueOnError)
 	var cfg app.Config
 	cfg.RegisterFlags(fs)
@@ -78,9 +81,6 @@ func run(argv []string) error {
 	}
 	defer bot.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (SLACK_ADDR): %w", *addr, err)
@@ -92,6 +92,9 @@ func run(argv []string) error {
 	if appToken != "" {
 		mode = "Socket Mode"
 		go func() { errc <- bot.RunSocketMode(ctx) }()
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
 	}
 	log.Info("slackbot ready", "mode", mode, "addr", ln.Addr().String(), "backend", a.Backend, "instance", a.Registry.DefaultInstance(), "stuck_after", stuck.String())
 

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cccops/cccops/internal/slack"
+)
+
+func TestStartsOnTheSimulator(t *testing.T) {
+	const secret = "cmd-test-signing-secret"
+	t.Setenv("SLACK_SIGNING_SECRET", secret)
+	t.Setenv("SLACK_ADDR", "127.0.0.1:0")
+	t.Setenv("SLACK_BOT_TOKEN", "")
+	t.Setenv("SLACK_APP_TOKEN", "")
+	t.Setenv("SLACK_STUCK_AFTER", "90m")
+	t.Setenv("CCC_BACKEND", "sim")
+	t.Setenv("CCC_AUDIT_FILE", "off")
+	t.Setenv("CCC_TOKEN_SECRET", "cmd-test-token-secret-of-32-bytes!!")
+
+	got := make(chan string, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	}))
+	defer receiver.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(a string) { addrc <- a }) }()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("run ended early: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("not ready in 30 s")
+	}
+	base := "http://" + addr
+
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	post := func(text string, sign bool) *http.Response {
+		body := url.Values{"command": {"/ccc"}, "text": {text}, "team_id": {"T1"}, "user_id": {"U1"}, "user_name": {"u"},
+			"channel_id": {"C1"}, "response_url": {receiver.URL}}.Encode()
+		req, _ := http.NewRequest(http.MethodPost, base+"/slack/commands", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if sign {
+			ts := time.Now().Unix()
+			req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
+			req.Header.Set("X-Slack-Signature", slack.Sign(secret, ts, []byte(body)))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	if r := post("help", false); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unsigned: %d", r.StatusCode)
+	}
+	r := post("agents stuck", true)
+	var ack map[string]any
+	_ = json.NewDecoder(r.Body).Decode(&ack)
+	r.Body.Close()
+	if r.StatusCode != 200 || !strings.Contains(ack["text"].(string), "Working on") {
+		t.Fatalf("ack %d %v", r.StatusCode, ack)
+	}
+	select {
+	case msg := <-got:
+		if !strings.Contains(msg, "mallory") || !strings.Contains(msg, "1h30m threshold") {
+			t.Errorf("board: %s", msg)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no reply on the response_url")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+}
+
+func TestRefusesToStartWithoutSlackSecrets(t *testing.T) {
+	t.Setenv("SLACK_SIGNING_SECRET", "")
+	t.Setenv("SLACK_APP_TOKEN", "")
+	err := run(context.Background(), nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "SLACK_SIGNING_SECRET") {
+		t.Errorf("got %v", err)
+	}
+	t.Setenv("SLACK_SIGNING_SECRET", "x")
+	t.Setenv("SLACK_STUCK_AFTER", "soon")
+	if err := run(context.Background(), nil, nil); err == nil || !strings.Contains(err.Error(), "SLACK_STUCK_AFTER") {
+		t.Errorf("got %v", err)
+	}
+}
