@@ -42,7 +42,7 @@ func confirmWait(d time.Duration) envOpt {
 	return func(_ *app.Config, o *Options) { o.ConfirmWait = d }
 }
 
-func newEnv(t *testing.T, opts ...envOpt) *env {
+func newEnv(t testing.TB, opts ...envOpt) *env {
 	t.Helper()
 	s, err := sim.Start("127.0.0.1:0", sim.Options{})
 	if err != nil {
