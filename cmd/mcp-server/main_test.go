@@ -321,3 +321,23 @@ func TestHTTPSubprocessAndGracefulShutdown(t *testing.T) {
 		t.Errorf("no clean stop message:\n%s", strings.Join(rest, "\n"))
 	}
 }
+
+// TestPipedRequestsAreAnsweredBeforeExit: a script that writes its requests
+// and closes stdin (the README's example) gets every answer, not "canceled".
+func TestPipedRequestsAreAnsweredBeforeExit(t *testing.T) {
+	cmd := exec.Command(binary(t), "--backend", "sim", "--audit", "off")
+	cmd.Env = childEnv()
+	cmd.Stdin = strings.NewReader(strings.Join([]string{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"0"}}}`,
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_agent_states","arguments":{"State":"Talking","PageSize":5}}}`,
+	}, "\n") + "\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], `"id":2`) || strings.Contains(lines[1], "canceled") || !strings.Contains(lines[1], "Talking") {
+		t.Fatalf("answers:\n%s", out)
+	}
+}
