@@ -63,7 +63,7 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 
 	signing, botToken, appToken := os.Getenv("SLACK_SIGNING_SECRET"), os.Getenv("SLACK_BOT_TOKEN"), os.Getenv("SLACK_APP_TOKEN")
 	if signing == "" && appToken == "" {
-		return errors.New("set SLACK_SIGNING_SECRET (HTTP mode: Basic Information → Signing Secret) or SLACK_APP_TOKEN (Socket Mode: an xapp- token with connections:write); see the "Slack bot" section of README.md")
+		return errors.New("set SLACK_SIGNING_SECRET (HTTP mode: Basic Information → Signing Secret) or SLACK_APP_TOKEN (Socket Mode: an xapp- token with connections:write); see the Slack bot section of README.md")
 	}
 	if botToken == "" {
 		log.Warn("SLACK_BOT_TOKEN is not set: call logs over 20 rows cannot be uploaded as CSV and failed response_url replies cannot fall back to chat.postEphemeral")
