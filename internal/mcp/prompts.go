@@ -124,7 +124,7 @@ func (s *Server) instanceArg(args map[string]string) string {
 // stuckSnapshot lists agents whose state ResetUserStatus would clear; best
 // effort, empty when the read fails.
 func (s *Server) stuckSnapshot(ctx context.Context, inst string) string {
-	states, err := s.reg.AgentStates(ctx, inst)
+	states, err := s.reg.AgentStates(ctx, s.principal(ctx), inst)
 	if err != nil {
 		return ""
 	}
@@ -141,7 +141,7 @@ func (s *Server) stuckSnapshot(ctx context.Context, inst string) string {
 }
 
 func (s *Server) agentLine(ctx context.Context, inst, who string) string {
-	states, err := s.reg.AgentStates(ctx, inst)
+	states, err := s.reg.AgentStates(ctx, s.principal(ctx), inst)
 	if err != nil {
 		return ""
 	}
@@ -200,7 +200,7 @@ func (s *Server) readOverview(ctx context.Context, req mcp.ReadResourceRequest) 
 		}
 		b.WriteString("\n")
 	}
-	states, err := s.reg.AgentStates(ctx, inst)
+	states, err := s.reg.AgentStates(ctx, s.principal(ctx), inst)
 	if err != nil {
 		fmt.Fprintf(&b, "Agent states unavailable: %s\n", err.Error())
 	} else {

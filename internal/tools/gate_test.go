@@ -313,3 +313,31 @@ func mustCatalog(t *testing.T) []*tools.Tool {
 	}
 	return all
 }
+
+// TestPreviewReadsPassTheGate: the reads behind previews and overviews are
+// ordinary gated calls, so a principal who may not read gets nothing.
+func TestPreviewReadsPassTheGate(t *testing.T) {
+	strict, err := policy.ParseFile([]byte("version: 1\nprincipals:\n  test:carol: viewer\nroles:\n  viewer:\n    rules:\n      - access: [read]\n        verdict: allow\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, policy.Config{File: strict}, tools.Filter{})
+	_, err = e.reg.AgentStates(context.Background(), alice, sim.DefaultInstanceID)
+	var te *tools.Error
+	if !errors.As(err, &te) || te.Kind != tools.KindDenied {
+		t.Fatalf("alice (no role) read agent states: %v", err)
+	}
+	if n := e.sim.Count("ListRealTimeAgent") + e.sim.Count("ListAgentStates"); n != 0 {
+		t.Fatalf("denied reads reached the backend %d times", n)
+	}
+	carol := policy.Principal{ID: "test:carol", Surface: "test"}
+	states, err := e.reg.AgentStates(context.Background(), carol, sim.DefaultInstanceID)
+	if err != nil || len(states) < 40 {
+		t.Fatalf("carol: %d states, %v", len(states), err)
+	}
+	for _, r := range e.audit.records(t) {
+		if r.Principal == carol.ID && r.Result != "ok" {
+			t.Fatalf("audit %+v", r)
+		}
+	}
+}

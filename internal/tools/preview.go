@@ -18,7 +18,7 @@ import (
 // actions where it matters, who is affected right now — for ResetUserStatus
 // the agents and their current states. Reading that state is best effort: a
 // failure is said in the preview, never hidden.
-func (r *Registry) Preview(ctx context.Context, t *Tool, args map[string]any) string {
+func (r *Registry) Preview(ctx context.Context, p policy.Principal, t *Tool, args map[string]any) string {
 	var b strings.Builder
 	inst, _ := args["InstanceId"].(string)
 	fmt.Fprintf(&b, "%s (%s)", t.Title, t.Name)
@@ -28,7 +28,7 @@ func (r *Registry) Preview(ctx context.Context, t *Tool, args map[string]any) st
 	b.WriteString(".\n")
 	b.WriteString(riskSentence(t.Access))
 	b.WriteString("\n")
-	if detail := r.detail(ctx, t, args); detail != "" {
+	if detail := r.detail(ctx, p, t, args); detail != "" {
 		b.WriteString(detail)
 		if !strings.HasSuffix(detail, "\n") {
 			b.WriteString("\n")
@@ -77,16 +77,16 @@ func argLines(args map[string]any) string {
 }
 
 // detail adds who is affected, for the actions where a reader needs it.
-func (r *Registry) detail(ctx context.Context, t *Tool, args map[string]any) string {
+func (r *Registry) detail(ctx context.Context, p policy.Principal, t *Tool, args map[string]any) string {
 	inst, _ := args["InstanceId"].(string)
 	switch t.Action {
 	case "ResetUserStatus":
-		return r.resetDetail(ctx, inst, args["RamIdList"])
+		return r.resetDetail(ctx, p, inst, args["RamIdList"])
 	case "RemoveUsers":
-		return r.usersDetail(ctx, inst, args["UserId"], "Agents that will be removed")
+		return r.usersDetail(ctx, p, inst, args["UserId"], "Agents that will be removed")
 	case "RemoveUsersFromSkillGroup":
 		g, _ := args["SkillGroupId"].(string)
-		return fmt.Sprintf("From skill group %s.\n", g) + r.usersDetail(ctx, inst, args["UserId"], "Agents that will leave the group")
+		return fmt.Sprintf("From skill group %s.\n", g) + r.usersDetail(ctx, p, inst, args["UserId"], "Agents that will leave the group")
 	case "StartBack2BackCall", "DialEx", "CallOnlinePrivacyNumber":
 		return "This places a real telephone call."
 	case "SendPredefinedShortMessage", "LaunchShortMessageAppraise":
@@ -115,25 +115,18 @@ func (a AgentState) String() string {
 	return fmt.Sprintf("%s (%s, ext %s, RamId %s) — %s%s", a.Name, a.LoginName, a.Extension, a.RamID, a.State, held)
 }
 
-// AgentStates reads every agent's current state on an instance: RAM id,
-// name, extension and state from ListRealTimeAgent, joined by extension with
-// login name and time in state from ListAgentStates (whose AgentId is not
-// documented to be the RAM id ResetUserStatus takes). It is a read made for
-// previews and checks; it does not pass the gate.
-func (r *Registry) AgentStates(ctx context.Context, instance string) ([]AgentState, error) {
-	cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
-	body, err := r.cfg.Client.Call(cctx, &ccc.ListRealTimeAgentRequest{InstanceId: ccc.Ptr(instance)})
-	cancel()
-	if err != nil {
-		return nil, err
-	}
+// AgentStates reads every agent's current state on an instance, as p: RAM
+// id, name, extension and state from ListRealTimeAgent, joined by extension
+// with login name and time in state from ListAgentStates (whose AgentId is
+// not documented to be the RAM id ResetUserStatus takes). Both reads go
+// through Invoke, so the gate decides and the audit records them like any
+// other call.
+func (r *Registry) AgentStates(ctx context.Context, p policy.Principal, instance string) ([]AgentState, error) {
 	var rt struct {
-		Data struct {
-			User []struct{ RamId, DisplayName, Dn, State string }
-		}
+		Data []struct{ RamId, DisplayName, Dn, State string }
 	}
-	if err := json.Unmarshal(body, &rt); err != nil {
-		return nil, fmt.Errorf("ListRealTimeAgent answer: %w", err)
+	if err := r.invokeInto(ctx, p, "ListRealTimeAgent", map[string]any{"InstanceId": instance}, &rt); err != nil {
+		return nil, err
 	}
 	type extra struct {
 		login string
@@ -143,42 +136,51 @@ func (r *Registry) AgentStates(ctx context.Context, instance string) ([]AgentSta
 	byDn := map[string]extra{}
 	seen := 0
 	for page := int64(1); page <= 50; page++ {
-		cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
-		body, err := r.cfg.Client.Call(cctx, &ccc.ListAgentStatesRequest{InstanceId: ccc.Ptr(instance), PageNumber: ccc.Ptr(page), PageSize: ccc.Ptr(int64(100))})
-		cancel()
-		if err != nil {
-			return nil, err
-		}
 		var resp struct {
 			Data struct {
-				List struct {
-					RealTimeAgentState []struct{ Dn, LoginName, StateDuration string }
-				}
+				List       []struct{ Dn, LoginName, StateDuration string }
 				TotalCount int
 			}
 		}
-		if err := json.Unmarshal(body, &resp); err != nil {
-			return nil, fmt.Errorf("ListAgentStates answer: %w", err)
+		args := map[string]any{"InstanceId": instance, "PageNumber": page, "PageSize": int64(100)}
+		if err := r.invokeInto(ctx, p, "ListAgentStates", args, &resp); err != nil {
+			return nil, err
 		}
-		for _, a := range resp.Data.List.RealTimeAgentState {
+		for _, a := range resp.Data.List {
 			d, ok := ccc.ParseStateDuration(a.StateDuration)
 			byDn[a.Dn] = extra{a.LoginName, d, ok}
 		}
-		seen += len(resp.Data.List.RealTimeAgentState)
-		if seen >= resp.Data.TotalCount || len(resp.Data.List.RealTimeAgentState) == 0 {
+		seen += len(resp.Data.List)
+		if seen >= resp.Data.TotalCount || len(resp.Data.List) == 0 {
 			break
 		}
 	}
-	out := make([]AgentState, 0, len(rt.Data.User))
-	for _, u := range rt.Data.User {
+	out := make([]AgentState, 0, len(rt.Data))
+	for _, u := range rt.Data {
 		x := byDn[u.Dn]
 		out = append(out, AgentState{RamID: u.RamId, Name: u.DisplayName, Extension: u.Dn, State: u.State, LoginName: x.login, Held: x.held, HeldKnown: x.known})
 	}
 	return out, nil
 }
 
-func (r *Registry) resetDetail(ctx context.Context, inst string, ids any) string {
-	states, err := r.AgentStates(ctx, inst)
+// invokeInto runs a read tool as p and decodes its shaped result into out.
+func (r *Registry) invokeInto(ctx context.Context, p policy.Principal, tool string, args map[string]any, out any) error {
+	res, err := r.Invoke(ctx, Invocation{Principal: p, Tool: tool, Args: args})
+	if err != nil {
+		return err
+	}
+	if res.Status != StatusOK {
+		return fmt.Errorf("%s needs a confirmation under this policy; it cannot be read for a preview", tool)
+	}
+	b, err := json.Marshal(res.Data)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, out)
+}
+
+func (r *Registry) resetDetail(ctx context.Context, p policy.Principal, inst string, ids any) string {
+	states, err := r.AgentStates(ctx, p, inst)
 	if err != nil {
 		return "Current agent states could not be read (" + err.Error() + "); the reset would still apply to the agents named in the arguments."
 	}
@@ -216,7 +218,7 @@ func (r *Registry) resetDetail(ctx context.Context, inst string, ids any) string
 	return b.String()
 }
 
-func (r *Registry) usersDetail(ctx context.Context, inst string, ids any, heading string) string {
+func (r *Registry) usersDetail(ctx context.Context, p policy.Principal, inst string, ids any, heading string) string {
 	list, _ := ids.([]any)
 	if len(list) == 0 {
 		return ""
@@ -229,20 +231,16 @@ func (r *Registry) usersDetail(ctx context.Context, inst string, ids any, headin
 			break
 		}
 		uid := fmt.Sprint(id)
-		cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
-		body, err := r.cfg.Client.Call(cctx, &ccc.GetUserRequest{InstanceId: ccc.Ptr(inst), UserId: ccc.Ptr(uid)})
-		cancel()
-		if err != nil {
-			fmt.Fprintf(&b, "• UserId %s — could not be read (%v)\n", uid, err)
-			continue
-		}
 		var resp struct {
 			User struct {
 				RamId  string
 				Detail struct{ DisplayName, LoginName string }
 			}
 		}
-		_ = json.Unmarshal(body, &resp)
+		if err := r.invokeInto(ctx, p, "GetUser", map[string]any{"InstanceId": inst, "UserId": uid}, &resp); err != nil {
+			fmt.Fprintf(&b, "• UserId %s — could not be read (%v)\n", uid, err)
+			continue
+		}
 		fmt.Fprintf(&b, "• %s (%s, UserId %s)\n", resp.User.Detail.DisplayName, resp.User.Detail.LoginName, uid)
 	}
 	return b.String()

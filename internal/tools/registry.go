@@ -321,7 +321,7 @@ func (r *Registry) pend(ctx context.Context, t *Tool, call policy.Call, d policy
 	if err != nil {
 		return nil, &Error{Kind: KindDenied, Tool: t.Name, Message: "could not issue a confirmation: " + err.Error()}
 	}
-	preview := r.Preview(ctx, t, call.Args)
+	preview := r.Preview(ctx, call.Principal, t, call.Args)
 	rec.Result, rec.Reason = "pending", d.Reason
 	r.cfg.Gate.Record(rec)
 	return &Result{
