@@ -136,6 +136,8 @@ func renderOK(res *tools.Result, prefix string) *mcp.CallToolResult {
 	out := &mcp.CallToolResult{Content: []mcp.Content{mcp.NewTextContent(text)}}
 	if res.Data != nil {
 		out.StructuredContent = res.Data
+		// Sent as the bytes the registry already encoded: no second encoding.
+		out.RawStructuredContent = res.JSON
 	}
 	return out
 }

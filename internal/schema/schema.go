@@ -158,6 +158,16 @@ func (e *ValidationError) Error() string {
 // json.Number numbers) against the schema. The error names the first bad
 // parameter in words a user can act on.
 func (s *Schema) Validate(args map[string]any) error {
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return &ValidationError{Message: "arguments are not JSON: " + err.Error()}
+	}
+	return s.ValidateEncoded(args, raw)
+}
+
+// ValidateEncoded is Validate for a caller that already holds the arguments
+// encoded as JSON (raw must be the encoding of args).
+func (s *Schema) ValidateEncoded(args map[string]any, raw []byte) error {
 	for k := range args {
 		if _, ok := s.Prop(k); !ok {
 			return &ValidationError{Param: k, Message: "unknown parameter; allowed: " + s.names()}
@@ -169,11 +179,6 @@ func (s *Schema) Validate(args map[string]any) error {
 		if _, ok := args[r]; !ok {
 			return &ValidationError{Param: r, Message: "is required (" + s.describe(r) + ")"}
 		}
-	}
-	// Round-trip through JSON so the validator sees plain JSON values.
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return &ValidationError{Message: "arguments are not JSON: " + err.Error()}
 	}
 	inst, err := validator.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {

@@ -180,8 +180,9 @@ const (
 type Result struct {
 	Tool      *Tool
 	Status    Status
-	Data      map[string]any // shaped structured content (ok)
-	Text      string         // compact text rendering (ok) or the preview (pending)
+	Data      map[string]any  // shaped structured content (ok)
+	JSON      json.RawMessage // Data encoded once, minified (ok)
+	Text      string          // compact text rendering (ok) or the preview (pending)
 	RequestID string
 	NextPage  string   // hint when more rows exist
 	Pending   *Pending // when Status is pending
@@ -310,8 +311,9 @@ func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) 
 	reqID, _ := data["RequestId"].(string)
 	rec.Result, rec.RequestID = "ok", reqID
 	gate.Record(rec)
+	js, text := compactJSON(data, hint)
 	return &Result{
-		Tool: t, Status: StatusOK, Data: data, Text: compactText(data, hint), RequestID: reqID,
+		Tool: t, Status: StatusOK, Data: data, JSON: js, Text: text, RequestID: reqID,
 		NextPage: hint, Secret: t.Access == spec.AccessSecret,
 	}, nil
 }
@@ -341,7 +343,13 @@ func (r *Registry) prepare(t *Tool, in map[string]any) (map[string]any, ccc.Requ
 	if _, has := args["InstanceId"]; !has && r.cfg.DefaultInstance != "" && t.HasParam("InstanceId") {
 		args["InstanceId"] = r.cfg.DefaultInstance
 	}
-	if err := t.input.Validate(args); err != nil {
+	// One encoding serves validation, decoding into the typed request and
+	// the canonical arguments.
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
+	}
+	if err := t.input.ValidateEncoded(args, raw); err != nil {
 		var ve *schema.ValidationError
 		param := ""
 		if errors.As(err, &ve) {
@@ -356,18 +364,16 @@ func (r *Registry) prepare(t *Tool, in map[string]any) (map[string]any, ccc.Requ
 		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Param: param, Message: msg}
 	}
 	req, _ := ccc.NewRequest(t.Action)
-	raw, err := json.Marshal(args)
-	if err == nil {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(req)
-	}
-	if err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(req); err != nil {
 		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
 	}
-	canon, _ := json.Marshal(req)
+	// The canonical arguments are the validated ones with numbers in one
+	// form: the schema admits no null and no unknown key, so they hold
+	// exactly what the typed request sends.
 	var out map[string]any
-	dec := json.NewDecoder(bytes.NewReader(canon))
+	dec = json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	_ = dec.Decode(&out)
 	return normalizeNumbers(out).(map[string]any), req, nil

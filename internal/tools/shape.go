@@ -225,17 +225,18 @@ func num(v any) (int64, bool) {
 	return 0, false
 }
 
-// compactText renders a shaped result as minified JSON, which is both exact
-// and small; the next-page hint, when any, is repeated on its own line so a
-// reader cannot miss it.
-func compactText(data map[string]any, hint string) string {
+// compactJSON renders a shaped result as minified JSON, which is both exact
+// and small; text is the same with the next-page hint, when any, repeated
+// on its own line so a reader cannot miss it. The bytes are kept so a
+// surface can send them as they are instead of encoding the result again.
+func compactJSON(data map[string]any, hint string) (js []byte, text string) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(data)
-	s := bytes.TrimRight(b.Bytes(), "\n")
+	js = bytes.TrimRight(b.Bytes(), "\n")
 	if hint != "" {
-		return string(s) + "\nNext page: " + hint
+		return js, string(js) + "\nNext page: " + hint
 	}
-	return string(s)
+	return js, string(js)
 }
