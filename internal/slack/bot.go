@@ -72,6 +72,8 @@ type Bot struct {
 
 	envMu     sync.Mutex
 	envelopes map[string]time.Time // Socket Mode envelope ids already handled
+
+	groups groupCache // Slack user groups, for policy rules by group
 }
 
 // New builds a bot.

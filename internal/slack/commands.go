@@ -224,6 +224,7 @@ func (b *Bot) toolCommand(req request, name string, words []string) *Message {
 	}
 	p := principal(req.p.teamID, req.p.userID, req.p.name)
 	b.spawn(func(ctx context.Context) {
+		p := b.withGroups(ctx, p, req.p.userID)
 		res, err := b.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: t.Name, Args: args})
 		if err != nil {
 			b.reply(ctx, req.to, errorFor(err, t.Usage(b.command(req))))
@@ -328,6 +329,7 @@ func (b *Bot) agentsCommand(req request, words []string) *Message {
 	inst := b.instanceOr(opts["instance"])
 	p := principal(req.p.teamID, req.p.userID, req.p.name)
 	b.spawn(func(ctx context.Context) {
+		p := b.withGroups(ctx, p, req.p.userID)
 		rows, err := b.reg.AgentBoard(ctx, p, inst, state, group, b.cfg.StuckAfter)
 		if err != nil {
 			b.reply(ctx, req.to, errorFor(err, ""))
@@ -410,6 +412,7 @@ func (b *Bot) resetCommand(req request, words []string) *Message {
 	inst := b.instanceOr(opts["instance"])
 	p := principal(req.p.teamID, req.p.userID, req.p.name)
 	b.spawn(func(ctx context.Context) {
+		p := b.withGroups(ctx, p, req.p.userID)
 		rows, err := b.reg.ResolveAgents(ctx, p, inst, []string{names})
 		if err != nil {
 			b.reply(ctx, req.to, errorFor(err, ""))
@@ -486,6 +489,7 @@ func (b *Bot) callsCommand(req request, words []string) *Message {
 	inst := b.instanceOr(opts["instance"])
 	p := principal(req.p.teamID, req.p.userID, req.p.name)
 	b.spawn(func(ctx context.Context) {
+		p := b.withGroups(ctx, p, req.p.userID)
 		log, err := b.reg.CallLog(ctx, p, inst, since, opts["agent"], opts["number"], 1000)
 		if err != nil {
 			b.reply(ctx, req.to, errorFor(err, ""))
@@ -592,6 +596,7 @@ func (b *Bot) callCommand(req request, words []string) *Message {
 	id, inst := rest[0], b.instanceOr(opts["instance"])
 	p := principal(req.p.teamID, req.p.userID, req.p.name)
 	b.spawn(func(ctx context.Context) {
+		p := b.withGroups(ctx, p, req.p.userID)
 		st, err := b.reg.CallDetail(ctx, p, inst, id)
 		if err != nil {
 			b.reply(ctx, req.to, errorFor(err, ""))

@@ -62,7 +62,12 @@ type fakeSlack struct {
 	fail map[string][]int
 
 	n atomic.Int64
+
+	mux *http.ServeMux
 }
+
+// handle adds a Web API method to the fake.
+func (f *fakeSlack) handle(path string, h http.HandlerFunc) { f.mux.HandleFunc(path, h) }
 
 func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{t: t, pendingUp: map[string]*upload{}, fail: map[string][]int{}}
@@ -72,6 +77,7 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 	mux.HandleFunc("/api/files.getUploadURLExternal", f.getUploadURL)
 	mux.HandleFunc("/upload/", f.uploadBytes)
 	mux.HandleFunc("/api/files.completeUploadExternal", f.completeUpload)
+	f.mux = mux
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	t.Cleanup(func() {

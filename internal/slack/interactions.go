@@ -55,7 +55,7 @@ func (b *Bot) settle(ctx context.Context, cb slack.InteractionCallback, action s
 	if teamID == "" {
 		teamID = cb.User.TeamID
 	}
-	clicker := principal(teamID, cb.User.ID, name)
+	clicker := b.withGroups(ctx, principal(teamID, cb.User.ID, name), cb.User.ID)
 	id := action.Value
 
 	p, ok := b.pending.get(id)

@@ -42,7 +42,7 @@ func TestManifestMatchesTheBot(t *testing.T) {
 		t.Fatalf("slash commands %+v", m.Features.SlashCommands)
 	}
 	scopes := slices.Sorted(slices.Values(m.OAuthConfig.Scopes.Bot))
-	if !slices.Equal(scopes, []string{"chat:write", "commands", "files:write"}) {
+	if !slices.Equal(scopes, []string{"chat:write", "commands", "files:write", "usergroups:read"}) {
 		t.Errorf("scopes %v", scopes)
 	}
 	if !m.Settings.Interactivity.IsEnabled {
