@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -58,8 +57,6 @@ type Server struct {
 	wait   time.Duration
 	inst   string
 	prompt int
-
-	inflight atomic.Int64 // tool calls running now (stdio drains them at end of input)
 }
 
 // Local is the principal of a stdio session: whoever started the process.

@@ -1,9 +1,12 @@
 package mcp
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -19,48 +22,134 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer, er
 		ss.SetErrorLogger(errLog)
 	}
 	ss.SetContextFunc(func(ctx context.Context) context.Context { return WithPrincipal(ctx, Local) })
-	return ss.Listen(ctx, &drainingReader{r: in, s: s, ctx: ctx}, out)
+	t := newRequestTracker()
+	return ss.Listen(ctx, &drainingReader{r: in, t: t, ctx: ctx, max: drainMax}, &trackingWriter{w: out, t: t})
 }
 
-// drainingReader holds back the end of input until the tool calls already
-// read have finished: mcp-go cancels every running request when its input
-// ends, so a client that writes its requests and closes stdin (a pipe, a
-// script) would otherwise get "canceled" for all of them. ctx (a signal)
-// still ends the wait at once.
+// drainMax bounds how long the end of input waits for answers; a call is
+// bounded by the registry's call timeout and a confirmation by its wait, so
+// this is a backstop only.
+const drainMax = 3 * time.Minute
+
+// requestTracker counts the client's requests read and the answers written:
+// mcp-go cancels every running request when its input ends, so a client
+// that writes its requests and closes stdin (a pipe, a script) would
+// otherwise get "canceled" for all of them.
+type requestTracker struct {
+	mu      sync.Mutex
+	open    int
+	changed chan struct{}
+}
+
+func newRequestTracker() *requestTracker { return &requestTracker{changed: make(chan struct{})} }
+
+func (t *requestTracker) add(n int) {
+	t.mu.Lock()
+	t.open += n
+	close(t.changed)
+	t.changed = make(chan struct{})
+	t.mu.Unlock()
+}
+
+func (t *requestTracker) state() (int, <-chan struct{}) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.open, t.changed
+}
+
+// lineKind reads one JSON-RPC line: a request (method and id), a response
+// (id, no method) or neither (a notification, or something unreadable).
+func lineKind(line []byte) (request, response bool) {
+	var m struct {
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
+	}
+	if json.Unmarshal(bytes.TrimSpace(line), &m) != nil || len(m.ID) == 0 || string(m.ID) == "null" {
+		return false, false
+	}
+	return m.Method != "", m.Method == ""
+}
+
+// lines feeds complete lines of a byte stream to f, keeping a partial tail.
+type lines struct{ tail []byte }
+
+func (l *lines) feed(p []byte, f func([]byte)) {
+	l.tail = append(l.tail, p...)
+	for {
+		i := bytes.IndexByte(l.tail, '\n')
+		if i < 0 {
+			return
+		}
+		f(l.tail[:i])
+		l.tail = l.tail[i+1:]
+	}
+}
+
+// drainingReader counts the requests it passes on and holds back the end
+// of input until each has been answered (or ctx ends, or drainMax passes).
 type drainingReader struct {
 	r   io.Reader
-	s   *Server
+	t   *requestTracker
 	ctx context.Context
+	max time.Duration
+	buf lines
 }
-
-// drainQuiet is how long no call may be running before input is let end;
-// it covers requests read but not yet dispatched to a handler.
-const drainQuiet = 250 * time.Millisecond
 
 func (d *drainingReader) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
+	if n > 0 {
+		d.buf.feed(p[:n], func(line []byte) {
+			if req, _ := lineKind(line); req {
+				d.t.add(1)
+			}
+		})
+	}
 	if err == io.EOF {
-		d.s.waitIdle(d.ctx, drainQuiet)
+		if len(d.buf.tail) > 0 { // a last request without a newline
+			if req, _ := lineKind(d.buf.tail); req {
+				d.t.add(1)
+			}
+			d.buf.tail = nil
+		}
+		d.wait()
 	}
 	return n, err
 }
 
-// waitIdle returns once no tool call has run for quiet, or ctx ends. Calls
-// are bounded by the registry's call timeout, so this ends too.
-func (s *Server) waitIdle(ctx context.Context, quiet time.Duration) {
-	t := time.NewTicker(quiet / 5)
-	defer t.Stop()
-	idleSince := time.Now()
+func (d *drainingReader) wait() {
+	deadline := time.NewTimer(d.max)
+	defer deadline.Stop()
 	for {
-		if s.inflight.Load() > 0 {
-			idleSince = time.Now()
-		} else if time.Since(idleSince) >= quiet {
+		open, changed := d.t.state()
+		if open <= 0 {
 			return
 		}
 		select {
-		case <-ctx.Done():
+		case <-changed:
+		case <-d.ctx.Done():
 			return
-		case <-t.C:
+		case <-deadline.C:
+			return
 		}
 	}
+}
+
+// trackingWriter counts the answers written to the client.
+type trackingWriter struct {
+	w   io.Writer
+	t   *requestTracker
+	mu  sync.Mutex
+	buf lines
+}
+
+func (w *trackingWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	w.mu.Lock()
+	w.buf.feed(p[:n], func(line []byte) {
+		if _, resp := lineKind(line); resp {
+			w.t.add(-1)
+		}
+	})
+	w.mu.Unlock()
+	return n, err
 }

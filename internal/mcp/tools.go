@@ -108,8 +108,6 @@ func (s *Server) recoverInto(name string, res **mcp.CallToolResult, err *error) 
 // call_action included: first call, or the retry that carries a human's
 // answer.
 func (s *Server) call(ctx context.Context, name string, args map[string]any, rt mcp.MultiRoundTripParams) *mcp.CallToolResult {
-	s.inflight.Add(1)
-	defer s.inflight.Add(-1)
 	if args == nil {
 		args = map[string]any{}
 	}
