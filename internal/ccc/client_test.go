@@ -288,7 +288,8 @@ func TestNoSecretInErrors(t *testing.T) {
 	}
 }
 
-func TestContextCancelReturnsAtOnce(t *testing.T) {
+// hangingServer never answers until the client goes away or the test ends.
+func hangingServer(t *testing.T) *httptest.Server {
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		select {
@@ -296,8 +297,13 @@ func TestContextCancelReturnsAtOnce(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	}))
-	defer srv.Close()
-	defer close(release)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	return srv
+}
+
+func TestContextCancelReturnsAtOnce(t *testing.T) {
+	srv := hangingServer(t)
 	c := akClient(t, srv.URL, func(c *Config) { c.ReadTimeout = time.Minute })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -319,15 +325,7 @@ func TestContextCancelReturnsAtOnce(t *testing.T) {
 }
 
 func TestReadTimeoutIsTyped(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
+	srv := hangingServer(t)
 	c := akClient(t, srv.URL, func(c *Config) { c.ReadTimeout = 100 * time.Millisecond; c.MaxAttempts = 1 })
 	_, err := c.Call(context.Background(), &ListRealTimeAgentRequest{InstanceId: Ptr("ccc-1")})
 	var e *Error

@@ -97,19 +97,9 @@ func init() {
 		return M{"PhoneNumber": m}, nil
 	})
 	register("AddBulkPhoneNumbers", func(s *Sim, in *instance, a *args) (M, *apiError) {
-		usage, flow := a.str("Usage"), a.str("ContactFlowId")
-		if err := checkUsage(usage); err != nil {
+		usage, flow, err := numberTargets(in, a)
+		if err != nil {
 			return nil, err
-		}
-		if flow != "" {
-			if _, err := in.mustFlow(flow); err != nil {
-				return nil, err
-			}
-		}
-		for _, g := range a.list("SkillGroupId") {
-			if _, err := in.mustGroup(g); err != nil {
-				return nil, err
-			}
 		}
 		added, failed, used := []M{}, []string{}, []string{}
 		for _, num := range a.list("PhoneNumber") {
@@ -154,19 +144,9 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		usage, flow := a.str("Usage"), a.str("ContactFlowId")
-		if err := checkUsage(usage); err != nil {
+		usage, flow, err := numberTargets(in, a)
+		if err != nil {
 			return nil, err
-		}
-		if flow != "" {
-			if _, err := in.mustFlow(flow); err != nil {
-				return nil, err
-			}
-		}
-		for _, g := range a.list("SkillGroupId") {
-			if _, err := in.mustGroup(g); err != nil {
-				return nil, err
-			}
 		}
 		n.Usage, n.AllowOutbound = usage, usage != "Inbound"
 		if a.has("ContactFlowId") {
@@ -459,4 +439,24 @@ func outboundCall(s *Sim, in *instance, a *args, action, caller, callee, number 
 	c := s.newCall(in, "Outbound", number, callee, number, agent)
 	s.recordExternal(in, action, a, c.ContactID)
 	return M{"TaskId": c.ContactID, "StatusCode": "200", "StatusDesc": "Call placed", "TimeStamp": fmtTime(c.Start)}, nil
+}
+
+// numberTargets checks what a number is bound to — its Usage, contact flow
+// and skill groups — for AddBulkPhoneNumbers and ModifyPhoneNumber.
+func numberTargets(in *instance, a *args) (usage, flow string, err *apiError) {
+	usage, flow = a.str("Usage"), a.str("ContactFlowId")
+	if err := checkUsage(usage); err != nil {
+		return "", "", err
+	}
+	if flow != "" {
+		if _, err := in.mustFlow(flow); err != nil {
+			return "", "", err
+		}
+	}
+	for _, g := range a.list("SkillGroupId") {
+		if _, err := in.mustGroup(g); err != nil {
+			return "", "", err
+		}
+	}
+	return usage, flow, nil
 }
