@@ -40,33 +40,24 @@ func init() {
 		return M{"InstanceTimeIntervalReport": M{"InstanceId": in.ID, "IntervalList": M{"InstanceSummaryReport": out}}}, nil
 	})
 
-	agentReports := func(s *Sim, in *instance, a *args, from, to time.Time, stamp bool) (M, *apiError) {
+	agentReports := func(s *Sim, in *instance, a *args, from, to time.Time, cuts []time.Time, stamp bool) (M, *apiError) {
 		users, err := reportUsers(in, a)
 		if err != nil {
 			return nil, err
 		}
-		pn, ps := a.page()
-		rc := newReportCtx(s, in)
-		out := []looseM{}
-		for _, u := range pageOf(users, pn, ps) {
-			r := rc.agentReport(u, from, to)
-			if stamp {
-				r["Timestamp"] = fmtTime(s.now())
-			}
-			out = append(out, r)
-		}
-		return M{"PagedAgentSummaryReport": M{"List": M{"AgentSummaryReport": out}, "PageNumber": pn, "PageSize": ps, "TotalCount": len(users)}}, nil
+		return subjectReports(s, in, a, users, from, to, cuts, stamp, "Agent", "AgentId",
+			func(u *user) string { return u.UserID }, (*reportCtx).agentReport), nil
 	}
 	register("ListAgentSummaryReports", func(s *Sim, in *instance, a *args) (M, *apiError) {
 		from, to, err := timeWindow(s, a, "StartTime", "EndTime")
 		if err != nil {
 			return nil, err
 		}
-		return agentReports(s, in, a, from, to, false)
+		return agentReports(s, in, a, from, to, nil, false)
 	})
 	register("ListAgentSummaryReportsSinceMidnight", func(s *Sim, in *instance, a *args) (M, *apiError) {
 		now := s.now()
-		return agentReports(s, in, a, midnight(now), now, true)
+		return agentReports(s, in, a, midnight(now), now, nil, true)
 	})
 	register("ListAgentSummaryReportsByInterval", func(s *Sim, in *instance, a *args) (M, *apiError) {
 		from, to, err := timeWindow(s, a, "StartTime", "EndTime")
@@ -77,52 +68,27 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		users, err := reportUsers(in, a)
-		if err != nil {
-			return nil, err
-		}
-		pn, ps := a.page()
-		rc := newReportCtx(s, in)
-		out := []M{}
-		for _, u := range pageOf(users, pn, ps) {
-			list := []looseM{}
-			for i := 0; i+1 < len(cuts); i++ {
-				r := rc.agentReport(u, maxTime(cuts[i], from), cuts[i+1])
-				r["Timestamp"] = fmtTime(cuts[i])
-				list = append(list, r)
-			}
-			out = append(out, M{"AgentId": u.UserID, "IntervalList": M{"AgentSummaryReport": list}})
-		}
-		return M{"PagedAgentSummaryReport": M{"List": M{"AgentTimeIntervalReport": out}, "PageNumber": pn, "PageSize": ps, "TotalCount": len(users)}}, nil
+		return agentReports(s, in, a, from, to, cuts, false)
 	})
 
-	groupReports := func(s *Sim, in *instance, a *args, csv string, from, to time.Time, stamp bool) (M, *apiError) {
+	groupReports := func(s *Sim, in *instance, a *args, csv string, from, to time.Time, cuts []time.Time, stamp bool) (M, *apiError) {
 		groups, err := reportGroups(in, csv)
 		if err != nil {
 			return nil, err
 		}
-		pn, ps := a.page()
-		rc := newReportCtx(s, in)
-		out := []looseM{}
-		for _, g := range pageOf(groups, pn, ps) {
-			r := rc.groupReport(g, from, to)
-			if stamp {
-				r["Timestamp"] = fmtTime(s.now())
-			}
-			out = append(out, r)
-		}
-		return M{"PagedSkillGroupSummaryReport": M{"List": M{"SkillGroupSummaryReport": out}, "PageNumber": pn, "PageSize": ps, "TotalCount": len(groups)}}, nil
+		return subjectReports(s, in, a, groups, from, to, cuts, stamp, "SkillGroup", "SkillGroupId",
+			func(g *skillGroup) string { return g.ID }, (*reportCtx).groupReport), nil
 	}
 	register("ListSkillGroupSummaryReports", func(s *Sim, in *instance, a *args) (M, *apiError) {
 		from, to, err := timeWindow(s, a, "StartTime", "EndTime")
 		if err != nil {
 			return nil, err
 		}
-		return groupReports(s, in, a, a.str("SkillGroupIds"), from, to, false)
+		return groupReports(s, in, a, a.str("SkillGroupIds"), from, to, nil, false)
 	})
 	register("ListSkillGroupSummaryReportsSinceMidnight", func(s *Sim, in *instance, a *args) (M, *apiError) {
 		now := s.now()
-		return groupReports(s, in, a, a.str("SkillGroups"), midnight(now), now, true)
+		return groupReports(s, in, a, a.str("SkillGroups"), midnight(now), now, nil, true)
 	})
 	register("ListSkillGroupSummaryReportsByInterval", func(s *Sim, in *instance, a *args) (M, *apiError) {
 		from, to, err := timeWindow(s, a, "StartTime", "EndTime")
@@ -133,23 +99,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		groups, err := reportGroups(in, a.str("SkillGroupIds"))
-		if err != nil {
-			return nil, err
-		}
-		pn, ps := a.page()
-		rc := newReportCtx(s, in)
-		out := []M{}
-		for _, g := range pageOf(groups, pn, ps) {
-			list := []looseM{}
-			for i := 0; i+1 < len(cuts); i++ {
-				r := rc.groupReport(g, maxTime(cuts[i], from), cuts[i+1])
-				r["Timestamp"] = fmtTime(cuts[i])
-				list = append(list, r)
-			}
-			out = append(out, M{"SkillGroupId": g.ID, "IntervalList": M{"SkillGroupSummaryReport": list}})
-		}
-		return M{"PagedSkillGroupSummaryReport": M{"List": M{"SkillGroupTimeIntervalReport": out}, "PageNumber": pn, "PageSize": ps, "TotalCount": len(groups)}}, nil
+		return groupReports(s, in, a, a.str("SkillGroupIds"), from, to, cuts, false)
 	})
 	register("GenerateAgentStatisticReport", func(s *Sim, in *instance, a *args) (M, *apiError) {
 		from, err := parseTime(s, "StartDate", a.str("StartDate"))
@@ -377,3 +327,37 @@ func measure(s *Sim, from, to time.Time, number string) M {
 }
 
 var _ = fmt.Sprint
+
+// subjectReports pages the subjects of a report (agents or skill groups) and
+// renders each over [from, to] — or, with cuts, one row per interval — in
+// the Paged<Kind>SummaryReport shape of the spec.
+func subjectReports[T any](s *Sim, in *instance, a *args, subjects []T, from, to time.Time, cuts []time.Time, stamp bool,
+	kind, idKey string, id func(T) string, report func(*reportCtx, T, time.Time, time.Time) looseM) M {
+	pn, ps := a.page()
+	rc := newReportCtx(s, in)
+	var rows any
+	if cuts == nil {
+		out := []looseM{}
+		for _, x := range pageOf(subjects, pn, ps) {
+			r := report(rc, x, from, to)
+			if stamp {
+				r["Timestamp"] = fmtTime(s.now())
+			}
+			out = append(out, r)
+		}
+		rows = M{kind + "SummaryReport": out}
+	} else {
+		out := []M{}
+		for _, x := range pageOf(subjects, pn, ps) {
+			list := []looseM{}
+			for i := 0; i+1 < len(cuts); i++ {
+				r := report(rc, x, maxTime(cuts[i], from), cuts[i+1])
+				r["Timestamp"] = fmtTime(cuts[i])
+				list = append(list, r)
+			}
+			out = append(out, M{idKey: id(x), "IntervalList": M{kind + "SummaryReport": list}})
+		}
+		rows = M{kind + "TimeIntervalReport": out}
+	}
+	return M{"Paged" + kind + "SummaryReport": M{"List": rows, "PageNumber": pn, "PageSize": ps, "TotalCount": len(subjects)}}
+}
