@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -32,25 +31,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "mcp-server:", err)
 		os.Exit(1)
 	}
-}
-
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func envBool(name string) bool {
-	b, _ := strconv.ParseBool(os.Getenv(name))
-	return b
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return d
-	}
-	return def
 }
 
 type options struct {
@@ -71,15 +51,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("mcp-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o.app.RegisterFlags(fs)
-	fs.StringVar(&o.transport, "transport", env("CCC_MCP_TRANSPORT", "stdio"), "stdio or http [CCC_MCP_TRANSPORT]")
-	fs.StringVar(&o.addr, "addr", env("CCC_MCP_ADDR", "127.0.0.1:8080"), "HTTP listen address; the endpoint is /mcp [CCC_MCP_ADDR]")
-	fs.BoolVar(&o.gateway, "gateway", envBool("CCC_MCP_GATEWAY"), "list 3 tools (find_actions, describe_action, call_action) instead of 89 [CCC_MCP_GATEWAY]")
-	fs.BoolVar(&o.outputSchemas, "output-schemas", envBool("CCC_MCP_OUTPUT_SCHEMAS"), "publish each tool's output schema [CCC_MCP_OUTPUT_SCHEMAS]")
-	fs.StringVar(&o.origins, "allowed-origins", env("CCC_MCP_ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed to call over HTTP; any other Origin gets 403 [CCC_MCP_ALLOWED_ORIGINS]")
-	fs.DurationVar(&o.sessionIdle, "session-idle", envDuration("CCC_MCP_SESSION_IDLE", mcp.DefaultSessionIdle), "end HTTP sessions idle this long [CCC_MCP_SESSION_IDLE]")
-	fs.StringVar(&o.tokensFile, "tokens-file", env("CCC_MCP_TOKENS_FILE", ""), "file of bearer tokens, one name=token per line; adds to CCC_MCP_TOKENS [CCC_MCP_TOKENS_FILE]")
+	fs.StringVar(&o.transport, "transport", "stdio", "stdio or http [CCC_MCP_TRANSPORT]")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "HTTP listen address; the endpoint is /mcp [CCC_MCP_ADDR]")
+	fs.BoolVar(&o.gateway, "gateway", false, "list 3 tools (find_actions, describe_action, call_action) instead of 89 [CCC_MCP_GATEWAY]")
+	fs.BoolVar(&o.outputSchemas, "output-schemas", false, "publish each tool's output schema [CCC_MCP_OUTPUT_SCHEMAS]")
+	fs.StringVar(&o.origins, "allowed-origins", "", "comma-separated browser origins allowed to call over HTTP; any other Origin gets 403 [CCC_MCP_ALLOWED_ORIGINS]")
+	fs.DurationVar(&o.sessionIdle, "session-idle", mcp.DefaultSessionIdle, "end HTTP sessions idle this long [CCC_MCP_SESSION_IDLE]")
+	fs.StringVar(&o.tokensFile, "tokens-file", "", "file of bearer tokens, one name=token per line; adds to CCC_MCP_TOKENS [CCC_MCP_TOKENS_FILE]")
 	fs.BoolVar(&o.listTools, "list-tools", false, "print the names of the tools this configuration lists, then exit")
-	fs.StringVar(&o.logLevel, "log-level", env("CCC_LOG_LEVEL", "info"), "stderr log level: debug, info, warn, error [CCC_LOG_LEVEL]")
+	fs.StringVar(&o.logLevel, "log-level", "info", "stderr log level: debug, info, warn, error [CCC_LOG_LEVEL]")
+	if err := app.ApplyEnv(fs); err != nil {
+		return nil, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -173,13 +156,7 @@ func loadTokens(file string) (map[string]string, error) {
 }
 
 func serveHTTP(ctx context.Context, srv *mcp.Server, o *options, tokens map[string]string, stderr io.Writer, logger *slog.Logger) error {
-	var origins []string
-	for _, s := range strings.Split(o.origins, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			origins = append(origins, s)
-		}
-	}
-	h, err := srv.HTTPHandler(mcp.HTTPConfig{Tokens: tokens, AllowedOrigins: origins, SessionIdle: o.sessionIdle})
+	h, err := srv.HTTPHandler(mcp.HTTPConfig{Tokens: tokens, AllowedOrigins: app.SplitList(o.origins), SessionIdle: o.sessionIdle})
 	if err != nil {
 		return err
 	}

@@ -23,13 +23,6 @@ import (
 	"github.com/cccops/cccops/internal/slack"
 )
 
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -44,19 +37,24 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 	fs := flag.NewFlagSet("slackbot", flag.ContinueOnError)
 	var cfg app.Config
 	cfg.RegisterFlags(fs)
-	addr := fs.String("addr", env("SLACK_ADDR", "127.0.0.1:3000"), "HTTP listen address for /slack/commands, /slack/interactions and /healthz [SLACK_ADDR]")
-	apiURL := fs.String("slack-api-url", env("SLACK_API_URL", slack.DefaultAPIURL), "Slack Web API base URL; override only for tests [SLACK_API_URL]")
-	stuckDefault := 2 * time.Hour
-	if s := os.Getenv("SLACK_STUCK_AFTER"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("SLACK_STUCK_AFTER=%q is not a positive duration such as 90m or 2h", s)
-		}
-		stuckDefault = d
+	addr := fs.String("addr", "127.0.0.1:3000", "HTTP listen address for /slack/commands, /slack/interactions and /healthz [SLACK_ADDR]")
+	apiURL := fs.String("slack-api-url", slack.DefaultAPIURL, "Slack Web API base URL; override only for tests [SLACK_API_URL]")
+	stuck := fs.Duration("stuck-after", 2*time.Hour, "flag agents holding a state other than Ready/Offline longer than this [SLACK_STUCK_AFTER]")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage of slackbot (secrets come only from the environment: SLACK_SIGNING_SECRET for HTTP mode, SLACK_APP_TOKEN for Socket Mode, SLACK_BOT_TOKEN for uploads and fallbacks):\n")
+		fs.PrintDefaults()
 	}
-	stuck := fs.Duration("stuck-after", stuckDefault, "flag agents holding a state other than Ready/Offline longer than this [SLACK_STUCK_AFTER]")
-	if err := fs.Parse(argv); err != nil {
+	if err := app.ApplyEnv(fs); err != nil {
 		return err
+	}
+	if err := fs.Parse(argv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if *stuck <= 0 {
+		return fmt.Errorf("--stuck-after (SLACK_STUCK_AFTER) must be a positive duration such as 90m or 2h, got %s", *stuck)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg.Logger = log

@@ -10,7 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
+	"regexp"
 	"strings"
 	"time"
 
@@ -51,23 +51,32 @@ type Config struct {
 	Logger         *slog.Logger
 }
 
-func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok && v != "" {
-		return v
-	}
-	return def
-}
+// envTag is the "[VAR]" at the end of a flag's usage that names the
+// environment variable standing in for the flag.
+var envTag = regexp.MustCompile(`\[([A-Z][A-Z0-9_]*)\]$`)
 
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return d
-	}
-	return def
-}
-
-func envBool(name string) bool {
-	b, _ := strconv.ParseBool(os.Getenv(name))
-	return b
+// ApplyEnv sets every flag whose usage ends in "[VAR]" from that
+// environment variable when it is set, with the flag's own parser, so a
+// value the flag would refuse ("CCC_READ_ONLY=yes", "CCC_RATE_LIMIT=abc")
+// is refused from the environment too instead of being silently ignored.
+// Call it after registering the flags and before Parse: flags on the
+// command line win.
+func ApplyEnv(fs *flag.FlagSet) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		m := envTag.FindStringSubmatch(f.Usage)
+		if m == nil {
+			return
+		}
+		v, ok := os.LookupEnv(m[1])
+		if !ok || v == "" {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %v (see --%s in -h)", m[1], v, err, f.Name))
+		}
+	})
+	return errors.Join(errs...)
 }
 
 type listFlag struct{ dst *[]string }
@@ -89,37 +98,32 @@ func (l listFlag) Set(s string) error {
 	return nil
 }
 
-func splitList(s string) []string {
+// SplitList splits a comma-separated list, dropping blanks.
+func SplitList(s string) []string {
 	var out []string
 	_ = listFlag{&out}.Set(s)
 	return out
 }
 
-// RegisterFlags binds the shared flags, each defaulting to its environment
-// variable.
+// RegisterFlags binds the shared flags. Each names its environment variable
+// at the end of its usage; ApplyEnv reads them.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Backend, "backend", env("CCC_BACKEND", BackendAuto), "backend: auto (real CCC when credentials are set, else simulator), sim, aliyun [CCC_BACKEND]")
-	fs.StringVar(&c.SimAddr, "sim-addr", env("CCC_SIM_ADDR", ""), "use a simulator already running at host:port (e.g. from cmd/ccc-sim) instead of an embedded one [CCC_SIM_ADDR]")
-	seed, _ := strconv.ParseInt(env("CCC_SIM_SEED", "1"), 10, 64)
-	fs.Int64Var(&c.SimSeed, "sim-seed", seed, "seed of the embedded simulator's data [CCC_SIM_SEED]")
-	fs.StringVar(&c.Region, "region", env("CCC_REGION", ccc.DefaultRegion), "CCC region [CCC_REGION]")
-	fs.StringVar(&c.Endpoint, "endpoint", env("CCC_ENDPOINT", ""), "CCC endpoint override, host[:port] (HTTPS) or http://127.0.0.1:port [CCC_ENDPOINT]")
-	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", envDuration("CCC_CONNECT_TIMEOUT", ccc.DefaultConnectTimeout), "connect timeout of each CCC request [CCC_CONNECT_TIMEOUT]")
-	fs.DurationVar(&c.ReadTimeout, "read-timeout", envDuration("CCC_READ_TIMEOUT", ccc.DefaultReadTimeout), "read timeout of each CCC request [CCC_READ_TIMEOUT]")
-	fs.DurationVar(&c.CallTimeout, "call-timeout", envDuration("CCC_CALL_TIMEOUT", 30*time.Second), "bound on one tool call, retries included [CCC_CALL_TIMEOUT]")
-	fs.StringVar(&c.Instance, "instance", env("CCC_INSTANCE_ID", ""), "default InstanceId when a call names none (simulator: "+sim.DefaultInstanceID+") [CCC_INSTANCE_ID]")
-	fs.StringVar(&c.PolicyFile, "policy", env("CCC_POLICY_FILE", ""), "policy file (YAML); empty: read/secret allowed, everything else confirmed [CCC_POLICY_FILE]")
-	fs.StringVar(&c.AuditPath, "audit", env("CCC_AUDIT_FILE", "stderr"), "audit log: a file path (appended, fsync per record), stderr, stdout, or off [CCC_AUDIT_FILE]")
-	fs.StringVar(&c.TokenSecret, "token-secret", "", "HMAC key of confirmation tokens; prefer the env var [CCC_TOKEN_SECRET]")
-	fs.DurationVar(&c.TokenTTL, "confirm-ttl", envDuration("CCC_CONFIRM_TTL", policy.DefaultTokenTTL), "how long a confirmation stays valid [CCC_CONFIRM_TTL]")
-	fs.BoolVar(&c.ReadOnly, "read-only", envBool("CCC_READ_ONLY"), "list and allow only read-class tools [CCC_READ_ONLY]")
-	rl, _ := strconv.Atoi(env("CCC_RATE_LIMIT", "0"))
-	fs.IntVar(&c.RateLimit, "rate-limit", rl, "calls per minute each principal may make (0: 600; -1: no limit) [CCC_RATE_LIMIT]")
-	el, _ := strconv.Atoi(env("CCC_EXTERNAL_RATE_LIMIT", "0"))
-	fs.IntVar(&c.ExternalLimit, "external-rate-limit", el, "external calls (real calls, SMS) per hour each principal may make (0: 10; -1: no limit) [CCC_EXTERNAL_RATE_LIMIT]")
-	c.Filter.Toolsets = splitList(os.Getenv("CCC_TOOLSETS"))
-	c.Filter.Include = splitList(os.Getenv("CCC_TOOLS"))
-	c.Filter.Exclude = splitList(os.Getenv("CCC_EXCLUDE_TOOLS"))
+	fs.StringVar(&c.Backend, "backend", BackendAuto, "backend: auto (real CCC when credentials are set, else simulator), sim, aliyun [CCC_BACKEND]")
+	fs.StringVar(&c.SimAddr, "sim-addr", "", "use a simulator already running at host:port (e.g. from cmd/ccc-sim) instead of an embedded one [CCC_SIM_ADDR]")
+	fs.Int64Var(&c.SimSeed, "sim-seed", 1, "seed of the embedded simulator's data [CCC_SIM_SEED]")
+	fs.StringVar(&c.Region, "region", ccc.DefaultRegion, "CCC region [CCC_REGION]")
+	fs.StringVar(&c.Endpoint, "endpoint", "", "CCC endpoint override, host[:port] (HTTPS) or http://127.0.0.1:port [CCC_ENDPOINT]")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", ccc.DefaultConnectTimeout, "connect timeout of each CCC request [CCC_CONNECT_TIMEOUT]")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", ccc.DefaultReadTimeout, "read timeout of each CCC request [CCC_READ_TIMEOUT]")
+	fs.DurationVar(&c.CallTimeout, "call-timeout", 30*time.Second, "bound on one tool call, retries included [CCC_CALL_TIMEOUT]")
+	fs.StringVar(&c.Instance, "instance", "", "default InstanceId when a call names none (simulator: "+sim.DefaultInstanceID+") [CCC_INSTANCE_ID]")
+	fs.StringVar(&c.PolicyFile, "policy", "", "policy file (YAML); empty: read/secret allowed, everything else confirmed [CCC_POLICY_FILE]")
+	fs.StringVar(&c.AuditPath, "audit", "stderr", "audit log: a file path (appended, fsync per record), stderr, stdout, or off [CCC_AUDIT_FILE]")
+	fs.StringVar(&c.TokenSecret, "token-secret", "", "HMAC key of confirmation tokens, at least 16 bytes (32 random bytes recommended); prefer the env var [CCC_TOKEN_SECRET]")
+	fs.DurationVar(&c.TokenTTL, "confirm-ttl", policy.DefaultTokenTTL, "how long a confirmation stays valid [CCC_CONFIRM_TTL]")
+	fs.BoolVar(&c.ReadOnly, "read-only", false, "list and allow only read-class tools [CCC_READ_ONLY]")
+	fs.IntVar(&c.RateLimit, "rate-limit", 0, "calls per minute each principal may make (0: 600; -1: no limit) [CCC_RATE_LIMIT]")
+	fs.IntVar(&c.ExternalLimit, "external-rate-limit", 0, "external calls (real calls, SMS) per hour each principal may make (0: 10; -1: no limit) [CCC_EXTERNAL_RATE_LIMIT]")
 	fs.Var(listFlag{&c.Filter.Toolsets}, "toolsets", "comma-separated toolsets to enable (default all) [CCC_TOOLSETS]")
 	fs.Var(listFlag{&c.Filter.Include}, "tools", "comma-separated tools to enable, by tool or action name [CCC_TOOLS]")
 	fs.Var(listFlag{&c.Filter.Exclude}, "exclude-tools", "comma-separated tools to disable [CCC_EXCLUDE_TOOLS]")

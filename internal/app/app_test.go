@@ -55,3 +55,38 @@ func TestAliyunBackendNeedsCredentials(t *testing.T) {
 		t.Fatal("unknown backend accepted")
 	}
 }
+
+// TestApplyEnvIsStrict: an environment variable is parsed by its flag, so a
+// bad value is an error naming the variable, not a silent default; a flag on
+// the command line wins over the environment.
+func TestApplyEnvIsStrict(t *testing.T) {
+	newFS := func() (*flag.FlagSet, *Config) {
+		var cfg Config
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		cfg.RegisterFlags(fs)
+		return fs, &cfg
+	}
+	for name, val := range map[string]string{"CCC_READ_ONLY": "yes", "CCC_RATE_LIMIT": "abc", "CCC_SIM_SEED": "x", "CCC_CALL_TIMEOUT": "10"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, val)
+			fs, _ := newFS()
+			err := ApplyEnv(fs)
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Fatalf("%s=%s: %v", name, val, err)
+			}
+		})
+	}
+	t.Setenv("CCC_READ_ONLY", "true")
+	t.Setenv("CCC_TOOLSETS", "agents, reports")
+	t.Setenv("CCC_CALL_TIMEOUT", "5s")
+	fs, cfg := newFS()
+	if err := ApplyEnv(fs); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Parse([]string{"--call-timeout", "7s"}); err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.ReadOnly || strings.Join(cfg.Filter.Toolsets, "|") != "agents|reports" || cfg.CallTimeout.String() != "7s" {
+		t.Fatalf("config %+v", cfg)
+	}
+}
