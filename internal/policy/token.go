@@ -146,7 +146,8 @@ func (g *Gate) parseToken(tok string) (claims, *RefusedError) {
 // why not with a *RefusedError. It checks, in order: format and signature;
 // expiry; that c is the very call the token was issued for (same requester,
 // action, instance and arguments); that the policy does not now deny it;
-// four eyes when the matching rule demands them; and that the token was not
+// who approves — under four eyes someone else holding an approver role,
+// otherwise only the requester; and that the token was not
 // redeemed before. A refused token stays usable for the call it was issued
 // for; a redeemed one never works again. A zero approver means the
 // requester confirmed it themselves.
@@ -187,6 +188,8 @@ func (g *Gate) Redeem(token string, c Call, approver Principal) error {
 		if !g.IsApprover(approver) {
 			return refuse(RefusedFourEyes, "rule %s needs an approver, and %s holds no approver role; ask someone who does", d.Rule, approver.ID)
 		}
+	} else if approver.ID != "" && approver.ID != cl.Principal {
+		return refuse(RefusedPrincipal, "only %s, who asked, can confirm this call; %s cannot confirm it for them", cl.Principal, approver.ID)
 	}
 
 	g.nonceMu.Lock()

@@ -234,9 +234,12 @@ func TestFourEyes(t *testing.T) {
 		t.Fatalf("carol has no rule to publish: %+v", d)
 	}
 
-	// No four eyes on reset: the requester's own yes is enough.
+	// No four eyes on reset: the requester's own yes is enough — and nobody
+	// else's counts, not even an approver's.
 	r := Call{Principal: Principal{ID: "bob"}, Action: "ResetUserStatus", Args: map[string]any{"InstanceId": "ccc-prod"}, InstanceID: "ccc-prod"}
 	tok, _, _ = g.Issue(r)
+	wantRefused(t, g.Redeem(tok, r, Principal{ID: "eve"}), RefusedPrincipal, "only bob")
+	wantRefused(t, g.Redeem(tok, r, Principal{ID: "carol"}), RefusedPrincipal, "only bob")
 	if err := g.Redeem(tok, r, Principal{ID: "bob"}); err != nil {
 		t.Errorf("self-confirmed reset: %v", err)
 	}
