@@ -7,15 +7,24 @@ import (
 )
 
 // Agent states as CCC reports them (ListAgentStates, ListRealTimeAgent).
+// The documented State values of ListAgentStates are ACW, Break, Dialing,
+// Ringing, Ready and Talking (help.aliyun.com/document_detail/90007.html);
+// Offline is what a signed-out agent shows.
 const (
 	StateReady   = "Ready"
 	StateTalking = "Talking"
-	StateWorking = "Working" // after-call work
+	StateACW     = "ACW" // after-call work
 	StateBreak   = "Break"
 	StateRinging = "Ringing"
 	StateDialing = "Dialing"
 	StateOffline = "Offline"
 )
+
+// States lists every agent state, busy ones first.
+var States = []string{StateTalking, StateRinging, StateDialing, StateACW, StateBreak, StateReady, StateOffline}
+
+// BusyStates are the states that tie an agent to a call or its wrap-up.
+var BusyStates = []string{StateTalking, StateRinging, StateDialing, StateACW}
 
 // StuckAfter is how long a busy state may be held before it counts as
 // abnormal: a call does not ring, dial, talk or wrap up for an hour.
@@ -24,7 +33,7 @@ const StuckAfter = time.Hour
 // Busy reports whether a state ties the agent to a call (or its wrap-up).
 func Busy(state string) bool {
 	switch state {
-	case StateTalking, StateRinging, StateDialing, StateWorking:
+	case StateTalking, StateRinging, StateDialing, StateACW:
 		return true
 	}
 	return false
@@ -45,3 +54,6 @@ func ParseStateDuration(s string) (time.Duration, bool) {
 	}
 	return time.Duration(n) * time.Second, true
 }
+
+// StuckRule is the abnormal-state rule in words.
+var StuckRule = "a busy state (" + strings.Join(BusyStates, ", ") + ") held " + strings.TrimSuffix(StuckAfter.String(), "0m0s") + " or longer; ResetUserStatus clears it"

@@ -27,6 +27,9 @@ func overviewURI(instance string) string {
 }
 
 func (s *Server) toolRef(name string) string {
+	if _, ok := s.reg.Lookup(name); !ok {
+		return name + " (not enabled on this server; ask the operator)"
+	}
 	if s.opts.Gateway {
 		return CallAction + " with name=" + name
 	}
@@ -45,7 +48,7 @@ func (s *Server) addPrompts() {
 		var b strings.Builder
 		fmt.Fprintf(&b, "Triage stuck agents on call center instance %s.\n\n", inst)
 		fmt.Fprintf(&b, "1. Read every agent's state with %s (InstanceId=%s; follow the next-page hint until done).\n", s.toolRef("list_agent_states"), inst)
-		b.WriteString("2. An agent is stuck when a busy state (Talking, Ringing, Dialing, Working, ACW) has lasted far longer than a call does — tens of minutes or hours. Break and Ready are normal states even when long.\n")
+		b.WriteString("2. An agent is stuck when CCC would call them abnormal: " + tools.StuckRule + ". Break and Ready are normal states even when long.\n")
 		fmt.Fprintf(&b, "3. For each stuck agent, check recent activity with %s or %s before blaming the state: a genuinely long call is not stuck.\n", s.toolRef("list_agent_state_logs"), s.toolRef("list_real_time_agent"))
 		fmt.Fprintf(&b, "4. Report a short table: agent, extension, RamId, state, for how long, your verdict. Propose %s with the RamIds of the stuck ones only.\n", s.toolRef("reset_user_status"))
 		b.WriteString("5. The reset waits for a human to confirm in the client; if the result says nobody confirmed, stop and say so. After a confirmed reset, read the states again to show they are back to normal.\n")
@@ -71,7 +74,7 @@ func (s *Server) addPrompts() {
 		var b strings.Builder
 		fmt.Fprintf(&b, "Reset agent %s on call center instance %s, safely.\n\n", agent, inst)
 		fmt.Fprintf(&b, "1. Identify the agent: find their RamId with %s or %s (by extension).\n", s.toolRef("list_agent_states"), s.toolRef("get_user_by_extension"))
-		b.WriteString("2. Read their current state and how long they have held it. Only a busy state held far longer than a call (Talking, Ringing, Dialing, Working, ACW for tens of minutes or more) is stuck. If they are Ready, on Break, or in a short call, stop and say there is nothing to reset.\n")
+		b.WriteString("2. Read their current state and how long they have held it. They are stuck only if CCC would call them abnormal: " + tools.StuckRule + ". If they are Ready, on Break, or in a short call, stop and say there is nothing to reset.\n")
 		fmt.Fprintf(&b, "3. Otherwise call %s with InstanceId=%s and RamIdList=[their RamId] — only that one agent.\n", s.toolRef("reset_user_status"), inst)
 		b.WriteString("4. The user is asked to confirm in the client and sees who is affected; if they decline or do not answer, nothing runs — report that and stop.\n")
 		b.WriteString("5. After a confirmed reset, read the agent's state again and report it.\n")
@@ -124,7 +127,7 @@ func (s *Server) instanceArg(args map[string]string) string {
 // stuckSnapshot lists agents whose state ResetUserStatus would clear; best
 // effort, empty when the read fails.
 func (s *Server) stuckSnapshot(ctx context.Context, inst string) string {
-	states, err := s.reg.AgentStates(ctx, s.principal(ctx), inst)
+	states, err := s.reg.AgentBoard(ctx, s.principal(ctx), inst, "", "", 0)
 	if err != nil {
 		return ""
 	}
@@ -140,18 +143,18 @@ func (s *Server) stuckSnapshot(ctx context.Context, inst string) string {
 	return b.String()
 }
 
+// agentLine is the agent's current state, resolved exactly as the Slack
+// reset does (an ambiguous or unknown name says so instead of guessing).
 func (s *Server) agentLine(ctx context.Context, inst, who string) string {
-	states, err := s.reg.AgentStates(ctx, s.principal(ctx), inst)
+	rows, err := s.reg.ResolveAgents(ctx, s.principal(ctx), inst, []string{who})
 	if err != nil {
-		return ""
+		return "could not identify the agent: " + err.Error()
 	}
-	w := strings.ToLower(who)
-	for _, a := range states {
-		if strings.ToLower(a.LoginName) == w || strings.ToLower(a.Name) == w || a.Extension == who || a.RamID == who {
-			return a.String()
-		}
+	lines := make([]string, len(rows))
+	for i, a := range rows {
+		lines[i] = a.String()
 	}
-	return ""
+	return strings.Join(lines, "; ")
 }
 
 func (s *Server) addResources() {
@@ -200,7 +203,7 @@ func (s *Server) readOverview(ctx context.Context, req mcp.ReadResourceRequest) 
 		}
 		b.WriteString("\n")
 	}
-	states, err := s.reg.AgentStates(ctx, s.principal(ctx), inst)
+	states, err := s.reg.AgentBoard(ctx, s.principal(ctx), inst, "", "", 0)
 	if err != nil {
 		fmt.Fprintf(&b, "Agent states unavailable: %s\n", err.Error())
 	} else {

@@ -133,11 +133,33 @@ func (s *Server) instructions() string {
 	var b strings.Builder
 	b.WriteString("cccops gives you the Alibaba Cloud Call Center (CCC, API 2017-07-05) as tools.\n")
 	b.WriteString("Backend: " + orDefault(s.opts.Backend, "not stated") + ".\n")
-	b.WriteString("Where to start: call list_instances_of_user to find the call center instances you may use")
-	if s.inst != "" {
-		b.WriteString(" (calls that leave out InstanceId use " + s.inst + ")")
+	// Name only tools this server offers (filters and read-only mode hide some).
+	has := func(name string) bool { _, ok := s.reg.Lookup(name); return ok }
+	var steps []string
+	if has("list_instances_of_user") {
+		step := "call list_instances_of_user to find the call center instances you may use"
+		if s.inst != "" {
+			step += " (calls that leave out InstanceId use " + s.inst + ")"
+		}
+		steps = append(steps, step)
+	} else if s.inst != "" {
+		steps = append(steps, "calls that leave out InstanceId use "+s.inst)
 	}
-	b.WriteString("; then look at the agents with list_agent_states or list_real_time_agent, and at calls with list_call_detail_records.\n")
+	var agents []string
+	for _, n := range []string{"list_agent_states", "list_real_time_agent"} {
+		if has(n) {
+			agents = append(agents, n)
+		}
+	}
+	if len(agents) > 0 {
+		steps = append(steps, "look at the agents with "+strings.Join(agents, " or "))
+	}
+	if has("list_call_detail_records") {
+		steps = append(steps, "look at calls with list_call_detail_records")
+	}
+	if len(steps) > 0 {
+		b.WriteString("Where to start: " + strings.Join(steps, "; then ") + ".\n")
+	}
 	if s.opts.Gateway {
 		b.WriteString("This server runs in gateway mode: use find_actions to search the 89 actions, describe_action for one action's parameters, and call_action to run it.\n")
 	}

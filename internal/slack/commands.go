@@ -141,7 +141,7 @@ func unknownOptions(opts map[string]string, allowed ...string) error {
 // ---- help ----
 
 var flowHelp = map[string]string{
-	"agents": "`/ccc agents [state] [group]` — every agent with their state and time in it; stuck agents (a busy state CCC calls abnormal, or any state but Ready/Offline held longer than the threshold) first. `state` is one of Ready, Talking, Ringing, Dialing, Working, Break, Offline or `stuck`; `group` a skill group name. Options: `state=`, `group=`, `instance=`.\nExample: `/ccc agents stuck`, `/ccc agents talking Billing`",
+	"agents": "`/ccc agents [state] [group]` — every agent with their state and time in it; stuck agents (" + tools.StuckRule + "; or any state but Ready/Offline held longer than the threshold) first. `state` is one of " + strings.Join(tools.AgentStateNames(), ", ") + "; `group` a skill group name. Options: `state=`, `group=`, `instance=`.\nExample: `/ccc agents stuck`, `/ccc agents talking Billing`",
 	"reset":  "`/ccc reset <login|name|extension>[,...]` — shows the agents' current state with Confirm and Cancel buttons; on Confirm the states are read again, and if any changed since the preview nothing runs; otherwise ResetUserStatus sets them back to a normal state. Names are exact (login, display name, extension or RamId), comma-separated.\nExample: `/ccc reset mallory,trent`",
 	"calls":  "`/ccc calls [since=1h] [agent=...] [number=...]` — call detail records, newest first. Numbers are masked to the last 4 digits in the channel; you get the full numbers privately. More than 20 calls come as a CSV file. `since` takes 30m, 1h, 7d, today, yesterday or a date; `number` a whole number or its last digits. Option `instance=`.\nExample: `/ccc calls since=2h agent=alice`",
 	"call":   "`/ccc call <contact-id>` — one call's events, recording link(s) and transcript, shown only to you.\nExample: `/ccc call job-1234abcd`",
@@ -356,7 +356,7 @@ func (b *Bot) boardMessage(inst, state, group string, rows []tools.AgentRow) *Me
 		}
 	}
 	var parts []string
-	for _, s := range append(tools.AgentStateNames()[:7], "Unknown") {
+	for _, s := range append(tools.KnownStates(), "Unknown") {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", s, counts[s]))
 		}
@@ -385,7 +385,7 @@ func (b *Bot) boardMessage(inst, state, group string, rows []tools.AgentRow) *Me
 		cells = append(cells, []string{flag, r.LoginName, r.Name, r.Extension, r.State, r.HeldText(), strings.Join(r.Groups, ",")})
 	}
 	bl.code(table(head, cells))
-	bl.context(fmt.Sprintf("Stuck: a busy state held over an hour (CCC calls it abnormal), or any state but Ready/Offline held over %s.", tools.FormatHeld(b.cfg.StuckAfter)))
+	bl.context(fmt.Sprintf("Stuck: %s; or any state but Ready/Offline held over %s.", tools.StuckRule, tools.FormatHeld(b.cfg.StuckAfter)))
 	return &Message{ResponseType: Ephemeral, Text: title, Blocks: bl.done()}
 }
 

@@ -45,6 +45,19 @@ func (a AgentRow) Label() string {
 	return fmt.Sprintf("%s (%s, ext %s)", a.Name, a.LoginName, a.Extension)
 }
 
+// Abnormal reports whether ResetUserStatus, given no RamIdList, would treat
+// the agent as stuck (ccc.Abnormal).
+func (a AgentRow) Abnormal() bool { return a.HeldKnown && ccc.Abnormal(a.State, a.Held) }
+
+// String is "Alice Wang (alice, ext 8001, RamId 1001) — Talking for 5h12m".
+func (a AgentRow) String() string {
+	held := ""
+	if a.HeldKnown {
+		held = " for " + FormatHeld(a.Held)
+	}
+	return fmt.Sprintf("%s (%s, ext %s, RamId %s) — %s%s", a.Name, a.LoginName, a.Extension, a.RamID, a.State, held)
+}
+
 // HeldText is the time in state rounded for people ("5h12m", "40s", "?").
 func (a AgentRow) HeldText() string {
 	if !a.HeldKnown {
@@ -69,18 +82,25 @@ func FormatHeld(d time.Duration) string {
 	return fmt.Sprintf("%ds", int(d.Round(time.Second).Seconds()))
 }
 
-// stateOrder sorts the board: states that tie an agent to a call first.
-var stateOrder = map[string]int{
-	ccc.StateTalking: 0, ccc.StateRinging: 1, ccc.StateDialing: 2, ccc.StateWorking: 3,
-	"Break": 4, "Ready": 5, "Offline": 7,
-}
+// stateOrder sorts the board in ccc.States order: states that tie an agent
+// to a call first.
+var stateOrder = func() map[string]int {
+	m := map[string]int{}
+	for i, s := range ccc.States {
+		m[s] = i
+	}
+	return m
+}()
 
-// knownStates are the agent states the board accepts as a filter.
-var knownStates = []string{"Ready", "Talking", "Ringing", "Dialing", "Working", "Break", "Offline"}
+// StuckRule says in words when CCC calls an agent abnormal.
+var StuckRule = ccc.StuckRule
 
-// AgentStateNames lists the states /agents-style filters accept, plus
-// "stuck".
-func AgentStateNames() []string { return append(append([]string(nil), knownStates...), "stuck") }
+// KnownStates lists the agent states, busy ones first.
+func KnownStates() []string { return append([]string(nil), ccc.States...) }
+
+// AgentStateNames lists the states /agents-style filters accept (ccc.States),
+// plus "stuck".
+func AgentStateNames() []string { return append(append([]string(nil), ccc.States...), "stuck") }
 
 // IsAgentState reports whether s names a state (any case) or "stuck".
 func IsAgentState(s string) bool {
@@ -100,9 +120,9 @@ func stuckWhy(a AgentRow, stuckAfter time.Duration) string {
 		return ""
 	}
 	if ccc.Abnormal(a.State, a.Held) {
-		return fmt.Sprintf("abnormal: %s for %s (a busy state held over %s; ResetUserStatus clears it)", a.State, FormatHeld(a.Held), FormatHeld(ccc.StuckAfter))
+		return fmt.Sprintf("abnormal: %s for %s (%s)", a.State, FormatHeld(a.Held), ccc.StuckRule)
 	}
-	if stuckAfter > 0 && a.Held > stuckAfter && a.State != "Ready" && a.State != "Offline" && a.State != "" {
+	if stuckAfter > 0 && a.Held > stuckAfter && a.State != ccc.StateReady && a.State != ccc.StateOffline && a.State != "" {
 		return fmt.Sprintf("%s for %s, longer than the %s threshold", a.State, FormatHeld(a.Held), FormatHeld(stuckAfter))
 	}
 	return ""

@@ -322,16 +322,16 @@ func TestPreviewReadsPassTheGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, policy.Config{File: strict}, tools.Filter{})
-	_, err = e.reg.AgentStates(context.Background(), alice, sim.DefaultInstanceID)
+	_, err = e.reg.AgentBoard(context.Background(), alice, sim.DefaultInstanceID, "", "", 0)
 	var te *tools.Error
 	if !errors.As(err, &te) || te.Kind != tools.KindDenied {
 		t.Fatalf("alice (no role) read agent states: %v", err)
 	}
-	if n := e.sim.Count("ListRealTimeAgent") + e.sim.Count("ListAgentStates"); n != 0 {
+	if n := e.sim.Count("ListUsers") + e.sim.Count("ListAgentStates"); n != 0 {
 		t.Fatalf("denied reads reached the backend %d times", n)
 	}
 	carol := policy.Principal{ID: "test:carol", Surface: "test"}
-	states, err := e.reg.AgentStates(context.Background(), carol, sim.DefaultInstanceID)
+	states, err := e.reg.AgentBoard(context.Background(), carol, sim.DefaultInstanceID, "", "", 0)
 	if err != nil || len(states) < 40 {
 		t.Fatalf("carol: %d states, %v", len(states), err)
 	}

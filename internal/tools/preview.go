@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
-	"github.com/cccops/cccops/internal/ccc"
 	"github.com/cccops/cccops/internal/ccc/spec"
 	"github.com/cccops/cccops/internal/policy"
 )
@@ -95,99 +93,15 @@ func (r *Registry) detail(ctx context.Context, p policy.Principal, t *Tool, args
 	return ""
 }
 
-// AgentState is one agent's current state as ListAgentStates reports it.
-type AgentState struct {
-	RamID, LoginName, Name, Extension, State string
-	Held                                     time.Duration
-	HeldKnown                                bool
-}
-
-// Abnormal reports whether ResetUserStatus would treat the agent as stuck.
-func (a AgentState) Abnormal() bool { return a.HeldKnown && ccc.Abnormal(a.State, a.Held) }
-
-// String is "Alice Wang (alice, ext 8001, RamId 1001) — Talking for 5h12m".
-func (a AgentState) String() string {
-	held := ""
-	if a.HeldKnown {
-		held = " for " + a.Held.Round(time.Minute).String()
-		held = strings.TrimSuffix(held, "0s")
-	}
-	return fmt.Sprintf("%s (%s, ext %s, RamId %s) — %s%s", a.Name, a.LoginName, a.Extension, a.RamID, a.State, held)
-}
-
-// AgentStates reads every agent's current state on an instance, as p: RAM
-// id, name, extension and state from ListRealTimeAgent, joined by extension
-// with login name and time in state from ListAgentStates (whose AgentId is
-// not documented to be the RAM id ResetUserStatus takes). Both reads go
-// through Invoke, so the gate decides and the audit records them like any
-// other call.
-func (r *Registry) AgentStates(ctx context.Context, p policy.Principal, instance string) ([]AgentState, error) {
-	var rt struct {
-		Data []struct{ RamId, DisplayName, Dn, State string }
-	}
-	if err := r.invokeInto(ctx, p, "ListRealTimeAgent", map[string]any{"InstanceId": instance}, &rt); err != nil {
-		return nil, err
-	}
-	type extra struct {
-		login string
-		held  time.Duration
-		known bool
-	}
-	byDn := map[string]extra{}
-	seen := 0
-	for page := int64(1); page <= 50; page++ {
-		var resp struct {
-			Data struct {
-				List       []struct{ Dn, LoginName, StateDuration string }
-				TotalCount int
-			}
-		}
-		args := map[string]any{"InstanceId": instance, "PageNumber": page, "PageSize": int64(100)}
-		if err := r.invokeInto(ctx, p, "ListAgentStates", args, &resp); err != nil {
-			return nil, err
-		}
-		for _, a := range resp.Data.List {
-			d, ok := ccc.ParseStateDuration(a.StateDuration)
-			byDn[a.Dn] = extra{a.LoginName, d, ok}
-		}
-		seen += len(resp.Data.List)
-		if seen >= resp.Data.TotalCount || len(resp.Data.List) == 0 {
-			break
-		}
-	}
-	out := make([]AgentState, 0, len(rt.Data))
-	for _, u := range rt.Data {
-		x := byDn[u.Dn]
-		out = append(out, AgentState{RamID: u.RamId, Name: u.DisplayName, Extension: u.Dn, State: u.State, LoginName: x.login, Held: x.held, HeldKnown: x.known})
-	}
-	return out, nil
-}
-
-// invokeInto runs a read tool as p and decodes its shaped result into out.
-func (r *Registry) invokeInto(ctx context.Context, p policy.Principal, tool string, args map[string]any, out any) error {
-	res, err := r.Invoke(ctx, Invocation{Principal: p, Tool: tool, Args: args})
-	if err != nil {
-		return err
-	}
-	if res.Status != StatusOK {
-		return fmt.Errorf("%s needs a confirmation under this policy; it cannot be read for a preview", tool)
-	}
-	b, err := json.Marshal(res.Data)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, out)
-}
-
 func (r *Registry) resetDetail(ctx context.Context, p policy.Principal, inst string, ids any) string {
-	states, err := r.AgentStates(ctx, p, inst)
+	states, err := r.agentRows(ctx, p, inst, 0)
 	if err != nil {
 		return "Current agent states could not be read (" + err.Error() + "); the reset would still apply to the agents named in the arguments."
 	}
 	var b strings.Builder
 	list, _ := ids.([]any)
 	if len(list) == 0 {
-		var stuck []AgentState
+		var stuck []AgentRow
 		for _, s := range states {
 			if s.Abnormal() {
 				stuck = append(stuck, s)
@@ -202,7 +116,7 @@ func (r *Registry) resetDetail(ctx context.Context, p policy.Principal, inst str
 		}
 		return b.String()
 	}
-	byRam := map[string]AgentState{}
+	byRam := map[string]AgentRow{}
 	for _, s := range states {
 		byRam[s.RamID] = s
 	}
@@ -231,17 +145,14 @@ func (r *Registry) usersDetail(ctx context.Context, p policy.Principal, inst str
 			break
 		}
 		uid := fmt.Sprint(id)
-		var resp struct {
-			User struct {
-				RamId  string
-				Detail struct{ DisplayName, LoginName string }
-			}
-		}
-		if err := r.invokeInto(ctx, p, "GetUser", map[string]any{"InstanceId": inst, "UserId": uid}, &resp); err != nil {
+		data, err := r.readOK(ctx, p, "GetUser", map[string]any{"InstanceId": inst, "UserId": uid})
+		if err != nil {
 			fmt.Fprintf(&b, "• UserId %s — could not be read (%v)\n", uid, err)
 			continue
 		}
-		fmt.Fprintf(&b, "• %s (%s, UserId %s)\n", resp.User.Detail.DisplayName, resp.User.Detail.LoginName, uid)
+		user, _ := data["User"].(map[string]any)
+		detail, _ := user["Detail"].(map[string]any)
+		fmt.Fprintf(&b, "• %s (%s, UserId %s)\n", str(detail, "DisplayName"), str(detail, "LoginName"), uid)
 	}
 	return b.String()
 }

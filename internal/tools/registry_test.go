@@ -127,3 +127,17 @@ func TestLookupIsCaseInsensitive(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestDocumentedStateFilterFindsAgents: the schema's State enum and the
+// states the backend reports are one set, so filtering by after-call work
+// (ACW) finds the agent stuck in it.
+func TestDocumentedStateFilterFindsAgents(t *testing.T) {
+	e := newEnv(t, policy.Config{}, tools.Filter{})
+	res, err := e.reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: "list_agent_states", Args: map[string]any{"State": "ACW", "PageSize": 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Text, `"LoginName":"victor"`) {
+		t.Fatalf("State=ACW does not list victor: %s", res.Text)
+	}
+}

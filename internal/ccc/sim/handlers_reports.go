@@ -211,7 +211,7 @@ func init() {
 				case StateTalking, StateDialing, StateRinging:
 					talking++
 					longest = max(longest, int(now.Sub(u.Since).Seconds()))
-				case StateWorking:
+				case StateACW:
 					working++
 				case StateBreak:
 					breaking++

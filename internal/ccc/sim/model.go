@@ -13,7 +13,7 @@ import (
 const (
 	StateReady   = ccc.StateReady
 	StateTalking = ccc.StateTalking
-	StateWorking = ccc.StateWorking // after-call work
+	StateACW     = ccc.StateACW // after-call work
 	StateBreak   = ccc.StateBreak
 	StateRinging = ccc.StateRinging
 	StateDialing = ccc.StateDialing
@@ -21,7 +21,7 @@ const (
 )
 
 var stateDesc = map[string]string{
-	StateReady: "空闲", StateTalking: "通话中", StateWorking: "话后处理", StateBreak: "小休",
+	StateReady: "空闲", StateTalking: "通话中", StateACW: "话后处理", StateBreak: "小休",
 	StateRinging: "振铃中", StateDialing: "拨号中", StateOffline: "离线",
 }
 
@@ -183,7 +183,7 @@ var stuckAgents = map[string]struct {
 	"mallory": {StateTalking, 5*time.Hour + 12*time.Minute},
 	"trent":   {StateRinging, 3 * time.Hour},
 	"sybil":   {StateDialing, 2*time.Hour + 40*time.Minute},
-	"victor":  {StateWorking, 4 * time.Hour},
+	"victor":  {StateACW, 4 * time.Hour},
 	"rupert":  {StateBreak, 7 * time.Hour}, // held far too long, but a normal state
 }
 

@@ -255,7 +255,7 @@ func seedAgentsAndCalls(in *instance, r rng, def instanceDef, now time.Time) {
 			case x < 0.70:
 				u.State = StateTalking
 			case x < 0.82:
-				u.State = StateWorking
+				u.State = StateACW
 			case x < 0.92:
 				u.State = StateBreak
 			default:

@@ -48,7 +48,7 @@ func (s *Sim) stateLogs(in *instance, u *user) []stateLog {
 		add(ringAt, first)
 		if c.answered() {
 			add(c.answerAt(), StateTalking)
-			add(c.end(), StateWorking)
+			add(c.end(), StateACW)
 			add(c.end().Add(time.Duration(c.WorkSec)*time.Second), StateReady)
 		} else {
 			add(c.end(), StateReady)
