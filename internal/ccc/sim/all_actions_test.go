@@ -8,6 +8,7 @@ import (
 
 	"github.com/cccops/cccops/internal/ccc"
 	"github.com/cccops/cccops/internal/ccc/spec"
+	"github.com/cccops/cccops/internal/schema"
 )
 
 // checkShape compares a decoded JSON value with a spec schema, independently
@@ -116,7 +117,15 @@ func TestEveryActionAnswersInItsSpecShape(t *testing.T) {
 			t.Errorf("%s: no valid parameters in the fixture", act.Name)
 			continue
 		}
-		a := send(t, c, srv.Addr, mustReq(t, act.Name, params))
+		req := mustReq(t, act.Name, params)
+		// The fixture must be a call the product could make: it passes the
+		// tool's input schema (enums, bounds, types) as well as the simulator.
+		if sch, err := schema.For(req); err != nil {
+			t.Fatal(err)
+		} else if err := sch.Validate(params); err != nil {
+			t.Errorf("%s: fixture parameters break the tool's input schema: %v", act.Name, err)
+		}
+		a := send(t, c, srv.Addr, req)
 		if a.Status != 200 || a.Code != "" {
 			t.Errorf("%s: status %d code %s: %.300s", act.Name, a.Status, a.Code, a.Raw)
 			continue
@@ -125,6 +134,13 @@ func TestEveryActionAnswersInItsSpecShape(t *testing.T) {
 		checkShape(act.Response, a.Body, act.Name, &errs)
 		if len(errs) > 0 {
 			t.Errorf("%s: answer off the spec:\n  %s", act.Name, strings.Join(errs, "\n  "))
+		}
+		// Every top-level field of the spec's answer is there, not only
+		// fields that are there being in the spec.
+		for k := range act.Response.Properties {
+			if _, ok := a.Body[k]; !ok {
+				t.Errorf("%s: top-level field %s of the spec is missing", act.Name, k)
+			}
 		}
 		for _, k := range []string{"RequestId", "Success", "Code"} {
 			if _, inSpec := act.Response.Properties[k]; inSpec && get(a.Body, k) == nil {

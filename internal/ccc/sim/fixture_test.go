@@ -205,10 +205,10 @@ func (f fixture) validParams(action string) map[string]any {
 	case "ListAgentStateLogs":
 		return add(map[string]any{"RamId": ramInt(f.alice), "StartTime": week.UnixMilli(), "EndTime": f.now.UnixMilli(), "PageNumber": 1, "PageSize": 50})
 	case "ListCallMeasureSummaryReports":
-		return map[string]any{"IntervalType": "Day"}
+		return map[string]any{"IntervalType": "Daily"}
 	case "GetCallMeasureSummaryReport":
 		d := f.now.AddDate(0, 0, -1)
-		return map[string]any{"IntervalType": "Day", "Year": d.Year(), "Month": int(d.Month()), "Day": d.Day(), "PageNumber": 1, "PageSize": 10}
+		return map[string]any{"IntervalType": "Daily", "Year": d.Year(), "Month": int(d.Month()), "Day": d.Day(), "PageNumber": 1, "PageSize": 10}
 	case "AddAgentDevice":
 		return add(map[string]any{"ClientIp": "10.9.9.9", "ClientPort": "50999", "BrowserVersion": "Firefox 128", "Remark": "test"})
 	case "ModifyAgentDevice":

@@ -402,7 +402,7 @@ func init() {
 				if l.At.Before(from) || !l.At.Before(to) {
 					continue
 				}
-				ev := eventOf(l.State)
+				ev := l.State // the simulator names an agent event after the state it enters (Login, Logout, Ready, Talking, …)
 				if len(events) > 0 && !contains(events, ev) {
 					continue
 				}

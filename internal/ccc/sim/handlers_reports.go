@@ -228,9 +228,9 @@ func init() {
 		return M{"Data": M{"List": M{"RealTimeSkillGroupState": out}, "PageNumber": pn, "PageSize": ps, "TotalCount": len(groups)}}, nil
 	})
 	register("ListCallMeasureSummaryReports", func(s *Sim, in *instance, a *args) (M, *apiError) {
-		kind := strings.ToLower(a.str("IntervalType"))
-		if kind != "day" && kind != "month" {
-			return nil, invalidParam("IntervalType", "use Day or Month, got %q", a.str("IntervalType"))
+		kind, err := intervalType(a)
+		if err != nil {
+			return nil, err
 		}
 		now := s.now()
 		out := []M{}
@@ -257,7 +257,11 @@ func init() {
 		}
 		var from, to time.Time
 		day := 0
-		switch strings.ToLower(a.str("IntervalType")) {
+		kind, err := intervalType(a)
+		if err != nil {
+			return nil, err
+		}
+		switch kind {
 		case "day":
 			day = int(a.int("Day", 0))
 			if !a.has("Day") {
@@ -271,8 +275,6 @@ func init() {
 		case "month":
 			from = time.Date(y, time.Month(mo), 1, 0, 0, 0, 0, loc)
 			to = from.AddDate(0, 1, 0)
-		default:
-			return nil, invalidParam("IntervalType", "use Day or Month, got %q", a.str("IntervalType"))
 		}
 		sum := measure(s, from, to, "")
 		sum["Year"], sum["Month"], sum["Day"] = y, mo, day
@@ -360,4 +362,16 @@ func subjectReports[T any](s *Sim, in *instance, a *args, subjects []T, from, to
 		rows = M{kind + "TimeIntervalReport": out}
 	}
 	return M{"Paged" + kind + "SummaryReport": M{"List": rows, "PageNumber": pn, "PageSize": ps, "TotalCount": len(subjects)}}
+}
+
+// intervalType reads IntervalType as CCC documents it (Daily or Monthly)
+// and answers "day" or "month".
+func intervalType(a *args) (string, *apiError) {
+	switch a.str("IntervalType") {
+	case "Daily":
+		return "day", nil
+	case "Monthly":
+		return "month", nil
+	}
+	return "", invalidParam("IntervalType", "use Daily or Monthly, got %q", a.str("IntervalType"))
 }

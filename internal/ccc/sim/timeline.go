@@ -62,14 +62,6 @@ func (s *Sim) stateLogs(in *instance, u *user) []stateLog {
 	return logs
 }
 
-func eventOf(state string) string {
-	switch state {
-	case "Login", "Logout":
-		return state
-	}
-	return state
-}
-
 // segment is a stretch of time an agent spent in one state.
 type segment struct {
 	state    string
