@@ -174,7 +174,10 @@ func Open(cfg Config) (*App, error) {
 	default:
 		return nil, fmt.Errorf("unknown backend %q: use auto, sim or aliyun", cfg.Backend)
 	}
-	ccfg := ccc.Config{Region: cfg.Region, ConnectTimeout: cfg.ConnectTimeout, ReadTimeout: cfg.ReadTimeout, Logger: cfg.Logger}
+	ccfg := ccc.Config{Region: cfg.Region, ConnectTimeout: cfg.ConnectTimeout, ReadTimeout: cfg.ReadTimeout, Logger: cfg.Logger,
+		// Retry only what the reviewed access table calls read-only: one
+		// table decides how risky an action is, for the gate and the client.
+		Retryable: func(action string) bool { return policy.AccessOf(action).ReadOnly() }}
 	if backend == BackendAliyun {
 		if !haveCreds {
 			return nil, errors.New("backend aliyun needs credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or CCC_BEARER_TOKEN, ALIBABA_CLOUD_ECS_METADATA)")

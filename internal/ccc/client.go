@@ -348,6 +348,12 @@ func (c *Client) Call(ctx context.Context, req Request) (json.RawMessage, error)
 			return body, nil
 		}
 		cerr.Attempts = i
+		if !c.cfg.Retryable(action) && cerr.Retryable && !strings.HasPrefix(cerr.Code, "Throttling") {
+			// Throttling is refused before any work; a timeout, a lost
+			// connection or a 5xx is not: an action that is not safe to
+			// repeat may have run, so nobody should be told to retry it.
+			cerr.Retryable, cerr.MayHaveRun = false, true
+		}
 		c.log.Info("ccc call failed", "action", action, "attempt", i, "code", cerr.Code, "status", cerr.HTTPStatus, "request_id", cerr.RequestID)
 		if !cerr.Retryable || i >= attempts || ctx.Err() != nil {
 			return nil, cerr

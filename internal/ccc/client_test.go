@@ -384,3 +384,23 @@ func TestEndpointRules(t *testing.T) {
 		t.Fatalf("missing secret: %v", err)
 	}
 }
+
+// TestUnsafeActionsAreNotCalledRetryable: a timeout of an action that is not
+// safe to repeat does not invite a retry — it may have run.
+func TestUnsafeActionsAreNotCalledRetryable(t *testing.T) {
+	srv := hangingServer(t)
+	c := akClient(t, srv.URL, func(c *Config) { c.ReadTimeout = 100 * time.Millisecond })
+	_, err := c.Call(context.Background(), &DialExRequest{InstanceId: Ptr("ccc-1"), Callee: Ptr("1"), Caller: Ptr("2"), RoutPoint: Ptr("r"), AnswerMode: Ptr(int64(0))})
+	var e *Error
+	if !errors.As(err, &e) || e.Code != "Timeout" || e.Retryable || !e.MayHaveRun || !strings.Contains(e.Hint(), "before repeating") {
+		t.Fatalf("got %+v (hint %q)", e, e.Hint())
+	}
+	w := newWire(t, func(int64, url.Values) (int, string) {
+		return 400, `{"RequestId":"r","Code":"Throttling.User","Message":"slow down"}`
+	})
+	c = akClient(t, w.endpoint())
+	_, err = c.Call(context.Background(), &DialExRequest{InstanceId: Ptr("ccc-1"), Callee: Ptr("1"), Caller: Ptr("2"), RoutPoint: Ptr("r"), AnswerMode: Ptr(int64(0))})
+	if !errors.As(err, &e) || !e.Retryable || e.MayHaveRun {
+		t.Fatalf("throttled DialEx (refused before any work): %+v", e)
+	}
+}

@@ -21,8 +21,12 @@ type Error struct {
 	Code       string // CCC's code, e.g. Throttling.User; ours for transport failures: Timeout, Canceled, Network
 	Message    string
 	RequestID  string
-	Retryable  bool // a later attempt of the same call may succeed
+	Retryable  bool // a later attempt of the same call may succeed and is safe
 	Attempts   int  // how many times the call was sent
+	// MayHaveRun is set when a call that is not safe to repeat (a write,
+	// destructive or external action) failed without a clear answer — a
+	// timeout, a lost connection or a 5xx: CCC may have carried it out.
+	MayHaveRun bool
 }
 
 func (e *Error) Error() string {
@@ -49,6 +53,9 @@ func (e *Error) Error() string {
 
 // Hint says what a user can do next about this error, or "".
 func (e *Error) Hint() string {
+	if e.MayHaveRun {
+		return "CCC may already have carried this out; check the current state with a read tool before repeating it"
+	}
 	switch {
 	case e.Code == "MissingParameter" || strings.HasPrefix(e.Code, "MissingParameter"):
 		return "add the missing parameter named in the message"
