@@ -40,7 +40,7 @@ func (s *Server) confirmParams(p policy.Principal, pend *tools.Pending) mcp.Elic
 	if pend.Reason != "" {
 		msg += "\n\nWhy you are asked: " + pend.Reason
 	}
-	msg += fmt.Sprintf("\n\nRun this now as %s? Answer within %s, or nothing happens.", principalLabel(p), s.wait.Round(time.Second))
+	msg += fmt.Sprintf("\n\nRun this now as %s? Answer within %s, or nothing happens.", principalLabel(p), s.waitFor(pend).Round(time.Second))
 	return mcp.ElicitationParams{
 		Mode:    mcp.ElicitationModeForm,
 		Message: msg,
@@ -83,7 +83,8 @@ func (s *Server) confirm(ctx context.Context, p policy.Principal, name string, a
 		state := s.seal(confirmState{Principal: p.ID, Tool: res.Tool.Name, Issued: s.now().Unix(), Token: pend.Token})
 		return server.NewInputRequestBuilder(state).Elicit(confirmKey, params).ToolResult()
 	}
-	ectx, cancel := context.WithTimeout(ctx, s.wait)
+	wait := s.waitFor(pend)
+	ectx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	answer, err := s.mcp.RequestElicitation(ectx, mcp.ElicitationRequest{
 		Request: mcp.Request{Method: string(mcp.MethodElicitationCreate)},
@@ -91,13 +92,25 @@ func (s *Server) confirm(ctx context.Context, p policy.Principal, name string, a
 	})
 	if err != nil {
 		if errors.Is(ectx.Err(), context.DeadlineExceeded) {
-			s.recordNotRun(p, res.Tool, pend, "expired", fmt.Sprintf("no answer within %s", s.wait))
-			return mcp.NewToolResultError(fmt.Sprintf("Nobody answered the confirmation within %s. Nothing ran. Call the tool again when the user is ready to confirm.", s.wait))
+			s.recordNotRun(p, res.Tool, pend, "expired", fmt.Sprintf("no answer within %s", wait.Round(time.Second)))
+			return mcp.NewToolResultError(fmt.Sprintf("Nobody answered the confirmation within %s. Nothing ran. Call the tool again when the user is ready to confirm.", wait.Round(time.Second)))
 		}
 		s.recordNotRun(p, res.Tool, pend, "error", "could not ask the user")
 		return mcp.NewToolResultError("Could not ask the user to confirm (" + err.Error() + "). Nothing ran.")
 	}
 	return s.settle(ctx, p, name, args, res.Tool, pend, answer)
+}
+
+// waitFor is how long a human has to answer: the server's wait, but never
+// past the expiry of the gate's token, which would refuse a later yes.
+func (s *Server) waitFor(pend *tools.Pending) time.Duration {
+	w := s.wait
+	if !pend.ExpiresAt.IsZero() {
+		if left := pend.ExpiresAt.Sub(s.now()); left < w {
+			w = max(left, 0)
+		}
+	}
+	return w
 }
 
 // resume handles the retry of a 2026-07-28 client: the answer comes back in

@@ -7,9 +7,7 @@ package mcp
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -96,10 +94,9 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts: opts, reg: opts.Registry, log: opts.Logger, now: opts.Now,
 		wait: opts.ConfirmWait, inst: opts.Registry.DefaultInstance(),
-		key: make([]byte, 32),
-	}
-	if _, err := rand.Read(s.key); err != nil {
-		return nil, fmt.Errorf("mcp: random key: %w", err)
+		// Derived from the gate's secret, so a sealed confirmation survives
+		// a restart and works on any replica sharing CCC_TOKEN_SECRET.
+		key: opts.Registry.Gate().DeriveKey("mcp request state v1"),
 	}
 	s.mcp = server.NewMCPServer("cccops", opts.Version,
 		server.WithTitle("cccops — Alibaba Cloud Call Center"),

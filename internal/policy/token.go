@@ -208,3 +208,14 @@ func (g *Gate) Redeem(token string, c Call, approver Principal) error {
 	g.used[cl.Nonce] = time.UnixMilli(cl.Expires)
 	return nil
 }
+
+// DeriveKey returns a key for another use of this gate's secret (for
+// example sealing state a surface hands to a client), so that it survives
+// restarts and is shared by replicas exactly as confirmation tokens are,
+// without exposing the secret itself.
+func (g *Gate) DeriveKey(purpose string) []byte {
+	m := hmac.New(sha256.New, g.secret)
+	m.Write([]byte("cccops derived key\x00"))
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}
