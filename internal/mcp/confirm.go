@@ -124,7 +124,7 @@ func (s *Server) resume(ctx context.Context, p policy.Principal, name string, ar
 	}
 	st, err := s.open(rt.RequestState)
 	if err != nil || st.Principal != p.ID || !strings.EqualFold(st.Tool, t.Name) {
-		s.reg.Gate().Record(policy.Record{Surface: p.Surface, Principal: p.ID, Action: t.Action, Args: args, Result: "refused", Reason: "confirmation state missing, altered or from another caller"})
+		s.reg.Abandon(p, t.Name, args, "refused", "confirmation state missing, altered or from another caller (MCP confirmation)")
 		return mcp.NewToolResultError("The confirmation that came back with this call is missing, was altered, or belongs to another call. Nothing ran. Call the tool again without it to ask the user afresh.")
 	}
 	pend := &tools.Pending{Token: st.Token, Args: args}
@@ -171,11 +171,10 @@ func (s *Server) settle(ctx context.Context, p policy.Principal, name string, ar
 	return renderOK(res, "Confirmed by "+principalLabel(p)+"; done.")
 }
 
-// recordNotRun writes the human's no (or silence) to the audit log, so the
-// pending record has an outcome.
+// recordNotRun writes the human's no (or silence) to the audit log through
+// the registry, so the pending record has an outcome that joins it.
 func (s *Server) recordNotRun(p policy.Principal, t *tools.Tool, pend *tools.Pending, result, reason string) {
-	rec := policy.Record{Surface: p.Surface, Principal: p.ID, Action: t.Action, Args: pend.Args, Result: result, Reason: reason + " (MCP confirmation)"}
-	s.reg.Gate().Record(rec)
+	s.reg.Abandon(p, t.Name, pend.Args, result, reason+" (MCP confirmation)")
 }
 
 // confirmState is what the request state carries between the two rounds.

@@ -259,6 +259,37 @@ type env struct {
 	slack *fakeSlack
 	clock *clock
 	srv   *httptest.Server
+	audit *auditLog
+}
+
+// auditLog collects the gate's audit lines.
+type auditLog struct {
+	mu    sync.Mutex
+	lines []policy.Record
+}
+
+func (a *auditLog) Write(p []byte) (int, error) {
+	var r policy.Record
+	if err := json.Unmarshal(p, &r); err != nil {
+		return 0, err
+	}
+	a.mu.Lock()
+	a.lines = append(a.lines, r)
+	a.mu.Unlock()
+	return len(p), nil
+}
+
+// results lists "action:result" of the audit lines of one action.
+func (a *auditLog) results(action string) []policy.Record {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []policy.Record
+	for _, r := range a.lines {
+		if r.Action == action {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 type envOpts struct {
@@ -279,7 +310,8 @@ func newEnv(t testing.TB, o envOpts) *env {
 	}
 	t.Cleanup(client.Close)
 	clk := &clock{t: time.Now()}
-	pc := policy.Config{Secret: []byte("slack-test-token-secret-32-bytes!!"), Now: clk.Now}
+	audit := &auditLog{}
+	pc := policy.Config{Secret: []byte("slack-test-token-secret-32-bytes!!"), Now: clk.Now, Audit: audit}
 	if o.policyYAML != "" {
 		f, err := policy.ParseFile([]byte(o.policyYAML))
 		if err != nil {
@@ -307,7 +339,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	t.Cleanup(bot.Close)
 	hs := httptest.NewServer(bot.Handler())
 	t.Cleanup(hs.Close)
-	return &env{t: t, sim: srv, reg: reg, gate: gate, bot: bot, slack: fs, clock: clk, srv: hs}
+	return &env{t: t, sim: srv, reg: reg, gate: gate, bot: bot, slack: fs, clock: clk, srv: hs, audit: audit}
 }
 
 // signedPost posts a form body to the bot, signed now.

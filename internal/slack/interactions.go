@@ -89,11 +89,13 @@ func (b *Bot) settle(ctx context.Context, cb slack.InteractionCallback, action s
 	}
 	if b.cfg.Now().After(p.ExpiresAt) {
 		b.pending.finish(id, "it expired")
+		b.reg.Abandon(p.Requester, p.Tool, p.Args, "expired", "Confirm clicked after the confirmation expired (Slack)")
 		b.reply(ctx, to, replace("Request expired", fmt.Sprintf("This request expired at %s UTC; nothing ran. Run `%s` again for a fresh preview.", p.ExpiresAt.UTC().Format("15:04:05"), esc(p.Command))))
 		return
 	}
 	if action.ActionID == "ccc_cancel" {
 		b.pending.finish(id, "cancelled by "+mention(cb.User.ID))
+		b.reg.Abandon(p.Requester, p.Tool, p.Args, "refused", "cancelled by "+clicker.ID+" (Slack)")
 		b.reply(ctx, to, replace("Cancelled", fmt.Sprintf(":no_entry_sign: %s cancelled `%s`; nothing ran.", mention(cb.User.ID), esc(p.Command))))
 		return
 	}
@@ -102,6 +104,7 @@ func (b *Bot) settle(ctx context.Context, cb slack.InteractionCallback, action s
 		_, changed, err := b.reg.CheckUnchanged(ctx, clicker, p.Instance, p.Shown)
 		if err != nil {
 			b.pending.finish(id, "the states could not be checked")
+			b.reg.Abandon(p.Requester, p.Tool, p.Args, "refused", "the agents' states could not be read again before the reset (Slack)")
 			b.reply(ctx, to, replace("Not reset", "The agents' states could not be read again, so nothing was reset: "+esc(err.Error())+fmt.Sprintf("\nRun `%s` again.", esc(p.Command))))
 			return
 		}
@@ -111,6 +114,7 @@ func (b *Bot) settle(ctx context.Context, cb slack.InteractionCallback, action s
 				lines = append(lines, "• "+esc(c.String()))
 			}
 			b.pending.finish(id, "refused: states changed since the preview")
+			b.reg.Abandon(p.Requester, p.Tool, p.Args, "refused", "the agents' states changed since the preview (Slack)")
 			b.reply(ctx, to, replace("Not reset: states changed", ":no_entry: The state changed since the preview, so nothing was reset:\n"+strings.Join(lines, "\n")+
 				fmt.Sprintf("\nRun `%s` again to see the current state.", esc(p.Command))))
 			return
@@ -137,9 +141,14 @@ func (b *Bot) settle(ctx context.Context, cb slack.InteractionCallback, action s
 		b.reply(ctx, to, resultMessage(res, Ephemeral))
 		return
 	}
-	m := resultMessage(res, InChannel)
+	// The outcome replaces the preview in the channel, with phone numbers
+	// masked and anything credential-like removed (policy.Redact), as every
+	// channel post is.
+	shown := *res
+	shown.Data = policy.Redact(res.Data)
+	m := resultMessage(&shown, InChannel)
 	m.ReplaceOriginal = true
-	m.Blocks = append([]slack.Block{slack.NewContextBlock("", md(fmt.Sprintf(":white_check_mark: Confirmed by %s, asked by %s.", mention(cb.User.ID), mention(p.UserID))))}, m.Blocks...)
+	m.Blocks = append([]slack.Block{slack.NewContextBlock("", md(fmt.Sprintf(":white_check_mark: Confirmed by %s, asked by %s. Phone numbers are masked in the channel.", mention(cb.User.ID), mention(p.UserID))))}, m.Blocks...)
 	if len(m.Blocks) > MaxBlocks {
 		m.Blocks = m.Blocks[:MaxBlocks]
 	}

@@ -105,6 +105,11 @@ func TestResetCancel(t *testing.T) {
 	if a := e.agent("mallory"); a.State != sim.StateTalking {
 		t.Errorf("mallory is %s", a.State)
 	}
+	// The audit closes the pending record: same arguments, cancelled.
+	recs := e.audit.results("ResetUserStatus")
+	if len(recs) != 2 || recs[0].Result != "pending" || recs[1].Result != "refused" || recs[1].ArgsDigest != recs[0].ArgsDigest || !strings.Contains(recs[1].Reason, "cancelled") {
+		t.Fatalf("audit of a cancelled reset: %+v", recs)
+	}
 }
 
 func TestResetOtherUsersClickIsRefused(t *testing.T) {

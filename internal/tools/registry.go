@@ -318,6 +318,22 @@ func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) 
 	}, nil
 }
 
+// Abandon records that a call waiting for confirmation ended without
+// running — declined, cancelled, expired, or refused because what it would
+// touch changed since the preview. result is the audit result ("refused",
+// "expired"). The arguments are canonicalized as Invoke does, so the record
+// joins its "pending" record by argument digest.
+func (r *Registry) Abandon(p policy.Principal, tool string, args map[string]any, result, reason string) {
+	rec := policy.Record{Surface: p.Surface, Principal: p.ID, Action: tool, Args: args, Decision: policy.Confirm, Result: result, Reason: reason}
+	if t, ok := r.Lookup(tool); ok {
+		rec.Action = t.Action
+		if canon, _, err := r.prepare(t, args); err == nil {
+			rec.Args = canon
+		}
+	}
+	r.cfg.Gate.Record(rec)
+}
+
 func (r *Registry) pend(ctx context.Context, t *Tool, call policy.Call, d policy.Decision, rec policy.Record) (*Result, error) {
 	token, exp, err := r.cfg.Gate.Issue(call)
 	if err != nil {
