@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cccops/cccops/internal/ccc/sim"
 	"github.com/cccops/cccops/internal/ccc/spec"
@@ -228,6 +229,40 @@ func TestReadOnlyHidesAndRefuses(t *testing.T) {
 	}
 	if e.sim.Count("ResetUserStatus") != 0 {
 		t.Fatal("backend reached")
+	}
+	// The refusal was decided by the gate and audited, not just hidden.
+	var refused bool
+	for _, r := range e.audit.records(t) {
+		if r.Action == "ResetUserStatus" && r.Result == "refused" && r.Decision == policy.Deny && strings.Contains(r.Reason, "read-only") {
+			refused = true
+		}
+	}
+	if !refused {
+		t.Fatalf("no audited read-only refusal: %+v", e.audit.records(t))
+	}
+}
+
+// TestAskingForConfirmationIsRateLimited: every ask runs preview reads and
+// writes an audit line, so it draws from the principal's bucket; the
+// confirmed run of an ask does not draw again.
+func TestAskingForConfirmationIsRateLimited(t *testing.T) {
+	e := newEnv(t, policy.Config{Limits: policy.Limits{Overall: policy.Rate{N: 2, Per: time.Hour}}}, tools.Filter{})
+	ctx := context.Background()
+	first, err := e.reg.Invoke(ctx, tools.Invocation{Principal: alice, Tool: "create_skill_group", Args: map[string]any{"Name": "night-shift"}})
+	if err != nil || first.Status != tools.StatusPending {
+		t.Fatalf("first ask: %+v %v", first, err)
+	}
+	if _, err := e.reg.Invoke(ctx, tools.Invocation{Principal: alice, Tool: "create_skill_group", Args: map[string]any{"Name": "night-shift"}}); err != nil {
+		t.Fatalf("second ask: %v", err)
+	}
+	_, err = e.reg.Invoke(ctx, tools.Invocation{Principal: alice, Tool: "create_skill_group", Args: map[string]any{"Name": "night-shift"}})
+	var te *tools.Error
+	if !errors.As(err, &te) || te.Kind != tools.KindRateLimited {
+		t.Fatalf("third ask with a bucket of 2: %v", err)
+	}
+	res, err := e.reg.Invoke(ctx, tools.Invocation{Principal: alice, Tool: "create_skill_group", Args: map[string]any{"Name": "night-shift"}, Confirmation: &tools.Confirmation{Token: first.Pending.Token}})
+	if err != nil || res.Status != tools.StatusOK {
+		t.Fatalf("the confirmed run of an ask already charged: %+v %v", res, err)
 	}
 }
 

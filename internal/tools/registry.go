@@ -42,7 +42,9 @@ type Registry struct {
 	all    []*Tool
 	tools  []*Tool
 	byName map[string]*Tool
-	log    *slog.Logger
+	// readOnlyHidden are the tools a read-only gate keeps off the list.
+	readOnlyHidden map[string]*Tool
+	log            *slog.Logger
 }
 
 // Catalog builds the 89 tool definitions without a client or gate — for
@@ -84,9 +86,16 @@ func New(cfg Config) (*Registry, error) {
 	if err := cfg.Filter.Check(all); err != nil {
 		return nil, err
 	}
-	r := &Registry{cfg: cfg, all: all, byName: map[string]*Tool{}, log: cfg.Logger}
+	r := &Registry{cfg: cfg, all: all, byName: map[string]*Tool{}, readOnlyHidden: map[string]*Tool{}, log: cfg.Logger}
 	for _, t := range all {
-		if !cfg.Filter.Allows(t) || (cfg.Gate.ReadOnly() && !t.Access.ReadOnly()) {
+		if !cfg.Filter.Allows(t) {
+			continue
+		}
+		if cfg.Gate.ReadOnly() && !t.Access.ReadOnly() {
+			// Not listed, but a call by name still reaches the gate, so
+			// the refusal is decided and audited there.
+			r.readOnlyHidden[strings.ToLower(t.Name)] = t
+			r.readOnlyHidden[strings.ToLower(t.Action)] = t
 			continue
 		}
 		r.tools = append(r.tools, t)
@@ -108,9 +117,12 @@ func (r *Registry) DefaultInstance() string { return r.cfg.DefaultInstance }
 // Lookup finds an enabled tool by tool name or action name, ignoring case
 // (and '-' for '_').
 func (r *Registry) Lookup(name string) (*Tool, bool) {
-	n := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "-", "_"))
-	t, ok := r.byName[n]
+	t, ok := r.byName[normName(name)]
 	return t, ok
+}
+
+func normName(name string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "-", "_"))
 }
 
 // Find ranks enabled tools by how well they match free words (name, title,
@@ -228,6 +240,12 @@ func (e *Error) Error() string { return e.Message }
 func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
 	t, ok := r.Lookup(inv.Tool)
 	if !ok {
+		if h, hidden := r.readOnlyHidden[normName(inv.Tool)]; hidden {
+			// The gate refuses it (read-only) and the audit says so.
+			d := r.cfg.Gate.Decide(policy.Call{Principal: inv.Principal, Action: h.Action, Toolset: h.Toolset, Access: h.Access, Args: inv.Args})
+			r.cfg.Gate.Record(policy.Record{Surface: inv.Principal.Surface, Principal: inv.Principal.ID, Action: h.Action, Args: inv.Args,
+				Decision: d.Verdict, Result: "refused", Reason: d.Reason})
+		}
 		return nil, &Error{Kind: KindUnknownTool, Tool: inv.Tool, Message: r.unknownTool(inv.Tool)}
 	}
 	args, req, err := r.prepare(t, inv.Args)
@@ -250,21 +268,26 @@ func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) 
 		gate.Record(rec)
 		return nil, &Error{Kind: KindDenied, Tool: t.Name, Message: fmt.Sprintf("%s is not allowed for %s: %s", t.Name, principalName(inv.Principal), d.Reason)}
 	}
-	if d.Verdict == policy.Confirm && (inv.Confirmation == nil || inv.Confirmation.Token == "") {
-		return r.pend(ctx, t, call, d, rec)
-	}
-	// The rate limit comes before redeeming, so a refused call does not use
-	// up a human's confirmation.
-	if err := gate.Limit(call); err != nil {
-		rec.Result, rec.Reason = "rate-limited", err.Error()
-		gate.Record(rec)
-		var rl *policy.RateLimitError
-		errors.As(err, &rl)
-		e := &Error{Kind: KindRateLimited, Tool: t.Name, Message: err.Error()}
-		if rl != nil {
-			e.Retry = rl.RetryAfter
+	asking := d.Verdict == policy.Confirm && (inv.Confirmation == nil || inv.Confirmation.Token == "")
+	// Asking for a confirmation is charged (its preview reads CCC); running
+	// a confirmed call is not charged again. A call that runs at once is
+	// charged here. Either way the limit comes before any work, so a refused
+	// call spends nothing — not even a human's yes.
+	if inv.Confirmation == nil || inv.Confirmation.Token == "" || d.Verdict != policy.Confirm {
+		if err := gate.Limit(call); err != nil {
+			rec.Result, rec.Reason = "rate-limited", err.Error()
+			gate.Record(rec)
+			var rl *policy.RateLimitError
+			errors.As(err, &rl)
+			e := &Error{Kind: KindRateLimited, Tool: t.Name, Message: err.Error()}
+			if rl != nil {
+				e.Retry = rl.RetryAfter
+			}
+			return nil, e
 		}
-		return nil, e
+	}
+	if asking {
+		return r.pend(ctx, t, call, d, rec)
 	}
 
 	if d.Verdict == policy.Confirm {
@@ -335,11 +358,12 @@ func (r *Registry) Abandon(p policy.Principal, tool string, args map[string]any,
 }
 
 func (r *Registry) pend(ctx context.Context, t *Tool, call policy.Call, d policy.Decision, rec policy.Record) (*Result, error) {
+	// The preview reads CCC first, so the token's lifetime is the human's.
+	preview := r.Preview(ctx, call.Principal, t, call.Args)
 	token, exp, err := r.cfg.Gate.Issue(call)
 	if err != nil {
 		return nil, &Error{Kind: KindDenied, Tool: t.Name, Message: "could not issue a confirmation: " + err.Error()}
 	}
-	preview := r.Preview(ctx, call.Principal, t, call.Args)
 	rec.Result, rec.Reason = "pending", d.Reason
 	r.cfg.Gate.Record(rec)
 	return &Result{
