@@ -40,7 +40,7 @@ func (s *Server) confirmParams(p policy.Principal, pend *tools.Pending) mcp.Elic
 	if pend.Reason != "" {
 		msg += "\n\nWhy you are asked: " + pend.Reason
 	}
-	msg += fmt.Sprintf("\n\nRun this now as %s? Answer within %s, or nothing happens.", principalLabel(p), s.waitFor(pend).Round(time.Second))
+	msg += fmt.Sprintf("\n\nRun this now as %s? Answer within %s, or nothing happens.", tools.PrincipalName(p), s.waitFor(pend).Round(time.Second))
 	return mcp.ElicitationParams{
 		Mode:    mcp.ElicitationModeForm,
 		Message: msg,
@@ -56,13 +56,6 @@ func (s *Server) confirmParams(p policy.Principal, pend *tools.Pending) mcp.Elic
 			"required": []string{"confirm"},
 		},
 	}
-}
-
-func principalLabel(p policy.Principal) string {
-	if p.Name != "" {
-		return p.Name
-	}
-	return p.ID
 }
 
 // confirm carries a pending call to a human: as input requests for a
@@ -168,7 +161,7 @@ func (s *Server) settle(ctx context.Context, p policy.Principal, name string, ar
 	if res.Status != tools.StatusOK {
 		return mcp.NewToolResultError("The call still waits for a confirmation after the user's yes; nothing ran. Report this to the operator.")
 	}
-	return renderOK(res, "Confirmed by "+principalLabel(p)+"; done.")
+	return renderOK(res, "Confirmed by "+tools.PrincipalName(p)+"; done.")
 }
 
 // recordNotRun writes the human's no (or silence) to the audit log through

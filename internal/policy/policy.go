@@ -180,6 +180,10 @@ func (g *Gate) Decide(c Call) Decision {
 		return Decision{Verdict: Deny, Rule: "access-mismatch",
 			Reason: fmt.Sprintf("the caller labelled %s as %q but the access table says %q; this is a bug in the caller — report it", c.Action, c.Access, access)}
 	}
+	if inst, _ := c.Args["InstanceId"].(string); inst != c.InstanceID {
+		return Decision{Verdict: Deny, Rule: "instance-mismatch",
+			Reason: fmt.Sprintf("the call names instance %q but its arguments say %q; this is a bug in the caller — report it", c.InstanceID, inst)}
+	}
 	if c.Principal.ID == "" {
 		return Decision{Verdict: Deny, Rule: "no-principal",
 			Reason: "the request carries no principal, so nobody could be held to it; the adapter must identify the caller"}

@@ -337,3 +337,15 @@ func TestUsedNoncesAreForgottenAfterExpiry(t *testing.T) {
 		t.Errorf("%d nonces remembered, want only the live one", n)
 	}
 }
+
+// The gate reads the instance from the arguments itself: a call whose
+// InstanceID disagrees with its arguments is a caller bug and is denied,
+// so an instance constraint or a token cannot be steered by the label.
+func TestInstanceLabelMustMatchArguments(t *testing.T) {
+	g := newGate(t, Config{})
+	c := resetCall()
+	c.InstanceID = "ccc-test"
+	if d := g.Decide(c); d.Verdict != Deny || d.Rule != "instance-mismatch" {
+		t.Fatalf("decision %+v", d)
+	}
+}

@@ -161,21 +161,28 @@ func ParseTime(v string, now time.Time) (time.Time, error) {
 		unit := span[len(span)-1]
 		n, err := strconv.ParseInt(span[:len(span)-1], 10, 64)
 		if err == nil && n >= 0 && n < 100000 {
-			var d time.Duration
+			var step time.Duration
 			switch unit {
 			case 's':
-				d = time.Duration(n) * time.Second
+				step = time.Second
 			case 'm':
-				d = time.Duration(n) * time.Minute
+				step = time.Minute
 			case 'h':
-				d = time.Duration(n) * time.Hour
+				step = time.Hour
 			case 'd':
-				d = time.Duration(n) * 24 * time.Hour
+				step = 24 * time.Hour
 			case 'w':
-				d = time.Duration(n) * 7 * 24 * time.Hour
+				step = 7 * 24 * time.Hour
 			default:
 				return time.Time{}, fmt.Errorf("unknown time unit %q", unit)
 			}
+			// Spans are for recent history: at most about ten years back,
+			// which also keeps the Duration far from overflowing.
+			const maxSpan = 10 * 366 * 24 * time.Hour
+			if time.Duration(n) > maxSpan/step {
+				return time.Time{}, fmt.Errorf("%q reaches more than ten years back; give a date instead", v)
+			}
+			d := time.Duration(n) * step
 			return now.Add(-d), nil
 		}
 	}

@@ -144,7 +144,7 @@ func TestCoerce(t *testing.T) {
 	if got["StartTime"] != time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC).UnixMilli() || got["StopTime"] != time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC).UnixMilli() {
 		t.Fatalf("got %#v", got)
 	}
-	for _, bad := range [][]string{{"PageNumber=two"}, {"WithRecording=maybe"}, {"StartTime=soon"}, {"Nope=1"}, {"justaword"}, {"PageSize=1", "PageSize=2"}} {
+	for _, bad := range [][]string{{"StartTime=20000w"}, {"StartTime=99999w"}, {"PageNumber=two"}, {"WithRecording=maybe"}, {"StartTime=soon"}, {"Nope=1"}, {"justaword"}, {"PageSize=1", "PageSize=2"}} {
 		_, err := Coerce(s, bad, now)
 		var ve *ValidationError
 		if !errors.As(err, &ve) || ve.Param == "" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/cccops/cccops/internal/policy"
 	"github.com/cccops/cccops/internal/schema"
 	"github.com/cccops/cccops/internal/tools"
 )
@@ -505,7 +506,7 @@ func callCells(rows []tools.CallRow, mask bool) [][]string {
 	for _, r := range rows {
 		from, to := r.Caller, r.Callee
 		if mask {
-			from, to = maskPhone(from), maskPhone(to)
+			from, to = policy.MaskPhone(from), policy.MaskPhone(to)
 		}
 		dir := r.Type
 		if len(dir) > 3 {
@@ -525,7 +526,7 @@ func (b *Bot) callsSummary(req request, inst string, opts map[string]string, log
 	}
 	if n := opts["number"]; n != "" {
 		if mask {
-			n = maskPhone(n)
+			n = policy.MaskPhone(n)
 		}
 		filters += " · number " + esc(n)
 	}

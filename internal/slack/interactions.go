@@ -155,14 +155,6 @@ func (b *Bot) settle(ctx context.Context, cb slack.InteractionCallback, action s
 	b.reply(ctx, to, m)
 }
 
-// maskPhone keeps the last 4 digits of a number for channel posts.
-func maskPhone(s string) string {
-	if s == "" {
-		return ""
-	}
-	return policy.MaskPhone(s)
-}
-
 // callsCSV renders call rows as CSV with masked numbers. Cells that a
 // spreadsheet would read as a formula are prefixed with a quote.
 func callsCSV(rows []tools.CallRow) string {
@@ -171,7 +163,7 @@ func callsCSV(rows []tools.CallRow) string {
 	_ = w.Write([]string{"contact_id", "start", "type", "disposition", "caller", "callee", "agent", "skill_group", "duration_seconds", "recorded", "satisfaction"})
 	for _, r := range rows {
 		_ = w.Write([]string{cell(r.ContactID), r.Start.UTC().Format("2006-01-02T15:04:05Z"), cell(r.Type), cell(r.Disposition),
-			maskPhone(r.Caller), maskPhone(r.Callee), cell(r.Agent), cell(r.SkillGroup), strconv.Itoa(int(r.Duration.Seconds())),
+			policy.MaskPhone(r.Caller), policy.MaskPhone(r.Callee), cell(r.Agent), cell(r.SkillGroup), strconv.Itoa(int(r.Duration.Seconds())),
 			strconv.FormatBool(r.Recorded), cell(r.Satisfaction)})
 	}
 	w.Flush()

@@ -63,7 +63,7 @@ func (f Filter) Check(all []*Tool) error {
 	for _, list := range [][]string{f.Include, f.Exclude} {
 		for _, n := range list {
 			if !names[norm(n)] {
-				return fmt.Errorf("unknown tool %q; list tool names with --list-tools", n)
+				return fmt.Errorf("unknown tool %q; tool names are the snake_case of the CCC action (list_real_time_agent) or the action itself (ListRealTimeAgent)", n)
 			}
 		}
 	}

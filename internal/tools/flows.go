@@ -136,7 +136,7 @@ func (r *Registry) readOK(ctx context.Context, p policy.Principal, tool string, 
 		return nil, err
 	}
 	if res.Status != StatusOK {
-		return nil, &Error{Kind: KindDenied, Tool: res.Tool.Name, Message: fmt.Sprintf("the policy asks for a confirmation before %s, so this view cannot read it; run /ccc %s yourself to confirm it", res.Tool.Name, res.Tool.Name)}
+		return nil, &Error{Kind: KindDenied, Tool: res.Tool.Name, Message: fmt.Sprintf("the policy asks for a confirmation before %s, so this view cannot read it; call %s yourself to confirm it", res.Tool.Name, res.Tool.Name)}
 	}
 	return res.Data, nil
 }
@@ -571,7 +571,7 @@ func (r *Registry) CallLog(ctx context.Context, p policy.Principal, instance str
 	}
 	args := map[string]any{"InstanceId": instance, "StartTime": since.UnixMilli(), "StopTime": now.Add(time.Minute).UnixMilli()}
 	if len(digits) >= 7 {
-		args["PhoneNumber"] = number
+		args["PhoneNumber"] = digits // what the filter below matches, without spaces or dashes
 	}
 	records, partial, err := r.listPages(ctx, p, "ListCallDetailRecords", args, "CallDetailRecords", "List")
 	if err != nil {

@@ -266,7 +266,7 @@ func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) 
 	if d.Verdict == policy.Deny {
 		rec.Result, rec.Reason = "refused", d.Reason
 		gate.Record(rec)
-		return nil, &Error{Kind: KindDenied, Tool: t.Name, Message: fmt.Sprintf("%s is not allowed for %s: %s", t.Name, principalName(inv.Principal), d.Reason)}
+		return nil, &Error{Kind: KindDenied, Tool: t.Name, Message: fmt.Sprintf("%s is not allowed for %s: %s", t.Name, PrincipalName(inv.Principal), d.Reason)}
 	}
 	asking := d.Verdict == policy.Confirm && (inv.Confirmation == nil || inv.Confirmation.Token == "")
 	// Asking for a confirmation is charged (its preview reads CCC); running
@@ -292,13 +292,10 @@ func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) 
 
 	if d.Verdict == policy.Confirm {
 		if err := gate.Redeem(inv.Confirmation.Token, call, inv.Confirmation.Approver); err != nil {
-			rec.Result, rec.Reason = "refused", err.Error()
+			rec.Result, rec.Reason = policy.ResultOf(err), err.Error()
 			rec.Approver = inv.Confirmation.Approver.ID
 			var re *policy.RefusedError
 			errors.As(err, &re)
-			if re != nil && re.Code == policy.RefusedExpired {
-				rec.Result = "expired"
-			}
 			gate.Record(rec)
 			return nil, &Error{Kind: KindRefused, Tool: t.Name, Refused: re, Message: "confirmation refused: " + err.Error()}
 		}
@@ -458,7 +455,8 @@ func (r *Registry) unknownTool(name string) string {
 	return msg
 }
 
-func principalName(p policy.Principal) string {
+// PrincipalName is how a principal is named to people: its name, else its id.
+func PrincipalName(p policy.Principal) string {
 	if p.Name != "" {
 		return p.Name
 	}
