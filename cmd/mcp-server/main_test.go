@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -294,13 +295,14 @@ func TestHTTPSubprocessAndGracefulShutdown(t *testing.T) {
 	if len(lt.Tools) != 89 {
 		t.Fatalf("tools/list over HTTP: %d tools", len(lt.Tools))
 	}
-	bad, _ := transport.NewStreamableHTTP(url)
-	nc := client.NewClient(bad)
-	if err := nc.Start(context.Background()); err == nil {
-		var init mcp.InitializeRequest
-		if _, err := nc.Initialize(context.Background(), init); err == nil {
-			t.Fatal("a client without a token was let in")
-		}
+	// A client without a token is turned away with 401 and a challenge.
+	noTok, err := http.Post(url, "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noTok.Body.Close()
+	if noTok.StatusCode != http.StatusUnauthorized || noTok.Header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("a request without a token got %d (WWW-Authenticate %q)", noTok.StatusCode, noTok.Header.Get("WWW-Authenticate"))
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

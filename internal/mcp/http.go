@@ -93,16 +93,27 @@ func (s *Server) HTTPHandler(cfg HTTPConfig) (*HTTPHandler, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	seen := map[[sha256.Size]byte]string{}
 	for _, n := range names {
 		tok := cfg.Tokens[n]
 		if err := checkToken(n, tok); err != nil {
 			return nil, err
 		}
-		h.tokens = append(h.tokens, namedToken{name: n, sum: sha256.Sum256([]byte(tok))})
+		sum := sha256.Sum256([]byte(tok))
+		if other, dup := seen[sum]; dup {
+			return nil, fmt.Errorf("tokens %q and %q are the same; give each client its own", other, n)
+		}
+		seen[sum] = n
+		h.tokens = append(h.tokens, namedToken{name: n, sum: sum})
 	}
+	var origins []string
 	for _, o := range cfg.AllowedOrigins {
-		if o = normOrigin(o); o != "" {
+		if strings.TrimSpace(o) == "*" {
+			return nil, errors.New("--allowed-origins does not take *: name each browser origin, e.g. http://localhost:6274")
+		}
+		if o = normOrigin(o); o != "" && !h.origins[o] {
 			h.origins[o] = true
+			origins = append(origins, o)
 		}
 	}
 	h.sessions = &sessionStore{m: map[string]*sessionEntry{}, idle: cfg.SessionIdle, now: cfg.Now}
@@ -112,9 +123,11 @@ func (s *Server) HTTPHandler(cfg HTTPConfig) (*HTTPHandler, error) {
 		server.WithSessionIdleTTL(cfg.SessionIdle),
 		server.WithStreamableHTTPLogger(s.log),
 	}
-	if len(cfg.AllowedOrigins) > 0 {
+	if len(origins) > 0 {
+		// The same normalized list as the 403 check, so a browser allowed
+		// through also gets its Access-Control-Allow-Origin header.
 		opts = append(opts, server.WithStreamableHTTPCORS(
-			server.WithCORSAllowedOrigins(cfg.AllowedOrigins...),
+			server.WithCORSAllowedOrigins(origins...),
 			server.WithCORSAllowedHeaders("Authorization", "Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"),
 			server.WithCORSExposedHeaders("Mcp-Session-Id", "WWW-Authenticate"),
 		))
@@ -380,11 +393,17 @@ func LoadTokensFile(path string) (map[string]string, error) {
 func MergeTokens(a, b map[string]string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, m := range []map[string]string{a, b} {
-		for n, t := range m {
-			if _, dup := out[n]; dup {
-				return nil, fmt.Errorf("token name %q is defined twice", n)
+		names := make([]string, 0, len(m))
+		for n := range m {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			// addToken refuses a name or a token value seen before, so one
+			// token cannot stand for two principals.
+			if err := addToken(out, n+"="+m[n]); err != nil {
+				return nil, err
 			}
-			out[n] = t
 		}
 	}
 	return out, nil

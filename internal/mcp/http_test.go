@@ -415,5 +415,32 @@ func TestParseTokens(t *testing.T) {
 		if strings.Contains(err.Error(), aliceToken) || strings.Contains(err.Error(), "short") && strings.Contains(err.Error(), "=short") {
 			t.Errorf("error leaks the token: %v", err)
 		}
+		// The short token is the word "short"; the error may say "shorter".
+		if strings.Contains(strings.ReplaceAll(err.Error(), "shorter", ""), "short") {
+			t.Errorf("error may leak the token value: %v", err)
+		}
+	}
+	// One token value under two names, across the env list and the file.
+	if _, err := MergeTokens(map[string]string{"a": aliceToken}, map[string]string{"b": aliceToken}); err == nil || strings.Contains(err.Error(), aliceToken) {
+		t.Fatalf("MergeTokens accepted one token for two principals (or leaked it): %v", err)
+	}
+	if _, err := newEnv(t).srv.HTTPHandler(HTTPConfig{Tokens: map[string]string{"a": aliceToken, "b": aliceToken}}); err == nil {
+		t.Fatal("HTTPHandler accepted one token for two principals")
+	}
+}
+
+// An allowed origin written with a trailing slash or capitals is allowed
+// by the 403 check and gets its CORS header too; "*" is refused at start.
+func TestHTTPAllowedOriginGetsCORSHeader(t *testing.T) {
+	e := newEnv(t)
+	url := e.serveHTTP(t, HTTPConfig{AllowedOrigins: []string{"HTTP://localhost:6274/"}})
+	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
+	r := &raw{t: t, url: url, token: aliceToken}
+	res := r.do(http.MethodPost, strings.NewReader(init), map[string]string{"Origin": "http://localhost:6274"})
+	if res.status != 200 || res.header.Get("Access-Control-Allow-Origin") != "http://localhost:6274" {
+		t.Fatalf("status %d, Access-Control-Allow-Origin %q", res.status, res.header.Get("Access-Control-Allow-Origin"))
+	}
+	if _, err := e.srv.HTTPHandler(HTTPConfig{Tokens: map[string]string{"a": aliceToken}, AllowedOrigins: []string{"*"}}); err == nil {
+		t.Fatal("* accepted as an allowed origin")
 	}
 }
