@@ -87,9 +87,14 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	mode := "HTTP (POST /slack/commands, /slack/interactions)"
+	smCtx, smStop := context.WithCancel(ctx)
+	defer smStop()
+	smDone := make(chan struct{})
 	if appToken != "" {
 		mode = "Socket Mode"
-		go func() { errc <- bot.RunSocketMode(ctx) }()
+		go func() { defer close(smDone); errc <- bot.RunSocketMode(smCtx) }()
+	} else {
+		close(smDone)
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -106,6 +111,12 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
+	// No Socket Mode envelope may start work once the bot is closing.
+	smStop()
+	select {
+	case <-smDone:
+	case <-shutdown.Done():
+	}
 	log.Info("slackbot stopped")
 	return err
 }

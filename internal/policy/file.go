@@ -271,7 +271,7 @@ func (f *File) rolesOf(p Principal) []string {
 	for _, r := range f.Principals[p.ID] {
 		set[r] = true
 	}
-	if strings.HasPrefix(p.ID, "slack:") {
+	if strings.HasPrefix(p.ID, slackPrefix) {
 		if i := strings.LastIndexByte(p.ID, ':'); i >= 0 && i+1 < len(p.ID) {
 			for _, r := range f.Principals[p.ID[i+1:]] {
 				set[r] = true

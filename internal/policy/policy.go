@@ -31,6 +31,14 @@ type Principal struct {
 	Groups  []string // e.g. Slack user-group handles; roles can be granted by group
 }
 
+// SlackPrincipal is the principal of a Slack user: id "slack:<team>:<user>",
+// the form a policy file names them by (or by the bare user id).
+func SlackPrincipal(teamID, userID, name string) Principal {
+	return Principal{ID: slackPrefix + teamID + ":" + userID, Name: name, Surface: "slack"}
+}
+
+const slackPrefix = "slack:"
+
 // Verdict is the gate's answer.
 type Verdict string
 

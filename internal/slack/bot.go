@@ -157,7 +157,7 @@ func (b *Bot) spawn(f func(ctx context.Context)) {
 }
 
 func principal(teamID, userID, name string) policy.Principal {
-	return policy.Principal{ID: "slack:" + teamID + ":" + userID, Name: name, Surface: "slack"}
+	return policy.SlackPrincipal(teamID, userID, name)
 }
 
 // Handler serves POST /slack/commands, POST /slack/interactions and

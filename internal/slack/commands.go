@@ -220,9 +220,6 @@ func (b *Bot) toolCommand(req request, name string, words []string) *Message {
 		}
 		return errorMessage(problem, "Usage:\n```"+escCode(t.Usage(b.command(req)))+"```")
 	}
-	if _, has := args["InstanceId"]; !has && t.HasParam("InstanceId") && b.cfg.Instance != "" {
-		args["InstanceId"] = b.cfg.Instance
-	}
 	p := principal(req.p.teamID, req.p.userID, req.p.name)
 	b.spawn(func(ctx context.Context) {
 		p := b.withGroups(ctx, p, req.p.userID)
@@ -531,7 +528,7 @@ func (b *Bot) callsSummary(req request, inst string, opts map[string]string, log
 		filters += " · number " + esc(n)
 	}
 	s := fmt.Sprintf("%d call(s) on `%s` since %s%s, newest first (asked by %s; times %s).", log.Matched, esc(inst),
-		log.Since.Local().Format("2006-01-02 15:04"), filters, mention(req.p.userID), time.Now().Local().Format("MST"))
+		log.Since.Local().Format("2006-01-02 15:04"), filters, mention(req.p.userID), b.cfg.Now().Local().Format("MST"))
 	if log.Matched > len(log.Rows) {
 		s += fmt.Sprintf(" Showing the newest %d.", len(log.Rows))
 	}

@@ -19,6 +19,7 @@ var (
 	ErrBadSignature     = errors.New("slack request signature does not match the signing secret")
 	ErrStale            = errors.New("slack request timestamp is outside the 300-second window")
 	ErrReplay           = errors.New("slack request was already received once (replay)")
+	ErrBusy             = errors.New("slack request refused: too many requests inside the signature window to remember them all")
 )
 
 // SignatureWindow is how far a request's timestamp may be from now.
@@ -102,10 +103,10 @@ func (v *Verifier) Verify(h http.Header, body []byte) error {
 		v.sweepLocked(now)
 	}
 	if len(v.seen) >= maxSeen {
-		for k := range v.seen { // drop an arbitrary entry; still within memory bounds
-			delete(v.seen, k)
-			break
-		}
+		// Forgetting a signature still inside its window would let it be
+		// replayed; refuse instead (it takes 200k genuine requests in five
+		// minutes to get here).
+		return ErrBusy
 	}
 	v.seen[key] = at
 	return nil
