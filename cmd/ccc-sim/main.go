@@ -38,6 +38,9 @@ func run(argv []string, stderr *os.File) error {
 	hangFor := fs.Duration("hang-for", 60*time.Second, "how long a hanging request hangs")
 	verbose := fs.Bool("v", false, "log every request (action, code, request id; never credentials)")
 	if err := fs.Parse(argv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	if err := checkAddr(*addr, *allowRemote); err != nil {
