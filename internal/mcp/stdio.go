@@ -58,16 +58,60 @@ func (t *requestTracker) state() (int, <-chan struct{}) {
 }
 
 // lineKind reads one JSON-RPC line: a request (method and id), a response
-// (id, no method) or neither (a notification, or something unreadable).
+// (id, no method) or neither (a notification, or something unreadable). It
+// reads top-level keys only and stops at "result" or "error", which mcp-go
+// writes after "id", so a large tool result is not parsed a second time.
 func lineKind(line []byte) (request, response bool) {
-	var m struct {
-		ID     json.RawMessage `json:"id"`
-		Method string          `json:"method"`
-	}
-	if json.Unmarshal(bytes.TrimSpace(line), &m) != nil || len(m.ID) == 0 || string(m.ID) == "null" {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return false, false
 	}
-	return m.Method != "", m.Method == ""
+	hasID := false
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return false, false
+		}
+		key, _ := t.(string)
+		var v json.RawMessage
+		switch key {
+		case "method":
+			if err := dec.Decode(&v); err != nil {
+				return false, false
+			}
+			if hasID {
+				return true, false
+			}
+			// An id may still follow; a method without one is a notification.
+			for dec.More() {
+				if k, err := dec.Token(); err != nil {
+					return false, false
+				} else if k == "id" {
+					var id json.RawMessage
+					if dec.Decode(&id) != nil {
+						return false, false
+					}
+					return string(id) != "null", false
+				}
+				if dec.Decode(&v) != nil {
+					return false, false
+				}
+			}
+			return false, false
+		case "id":
+			if err := dec.Decode(&v); err != nil {
+				return false, false
+			}
+			hasID = string(v) != "null"
+		case "result", "error":
+			return false, hasID
+		default:
+			if err := dec.Decode(&v); err != nil {
+				return false, false
+			}
+		}
+	}
+	return false, false
 }
 
 // lines feeds complete lines of a byte stream to f, keeping a partial tail.

@@ -57,3 +57,21 @@ func TestDrainingReaderStopsOnCancel(t *testing.T) {
 		t.Fatal("a cancelled server kept waiting for answers")
 	}
 }
+
+func TestLineKind(t *testing.T) {
+	for line, want := range map[string][2]bool{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}`:            {true, false},
+		`{"method":"tools/call","params":{"a":[1,2]},"id":"x","jsonrpc":"2.0"}`: {true, false},
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`:                {false, false},
+		`{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text"}]}}`:       {false, true},
+		`{"jsonrpc":"2.0","id":7,"error":{"code":-1}}`:                          {false, true},
+		`{"jsonrpc":"2.0","id":null,"error":{"code":-1}}`:                       {false, false},
+		`not json`: {false, false},
+		`[1,2]`:    {false, false},
+	} {
+		req, resp := lineKind([]byte(line))
+		if req != want[0] || resp != want[1] {
+			t.Errorf("lineKind(%s) = %v,%v, want %v,%v", line, req, resp, want[0], want[1])
+		}
+	}
+}
