@@ -252,7 +252,10 @@ func providerFor(c Credentials) (credentials.CredentialsProvider, error) {
 		if name == "" {
 			name = "cccops"
 		}
-		base := credentials.NewStaticAKCredentialsProvider(c.AccessKeyID, c.AccessKeySecret)
+		var base credentials.CredentialsProvider = credentials.NewStaticAKCredentialsProvider(c.AccessKeyID, c.AccessKeySecret)
+		if c.SecurityToken != "" { // STS keys assuming a role need their token too
+			base = credentials.NewStaticSTSCredentialsProvider(c.AccessKeyID, c.AccessKeySecret, c.SecurityToken)
+		}
 		p, err := credentials.NewRAMRoleARNCredentialsProvider(base, c.RoleArn, name, 3600, "", "", "")
 		if err != nil {
 			return nil, fmt.Errorf("ccc: RAM role: %s", scrub(err.Error(), c.secrets()))
@@ -382,8 +385,12 @@ func (c *Client) once(ctx context.Context, action string, p Params) (json.RawMes
 	if !ok {
 		return nil, &Error{Action: action, Code: "ClientInit", Message: scrub(fmt.Sprint(got), c.secrets)}
 	}
-	defer c.pool.Put(sc)
 	sc.SetTransport(ctxTransport{ctx: ctx, base: c.transport})
+	defer func() {
+		// A pooled client must not keep this call's context alive.
+		sc.SetTransport(ctxTransport{ctx: context.Background(), base: c.transport})
+		c.pool.Put(sc)
+	}()
 
 	r := requests.NewCommonRequest()
 	r.Method = "POST"

@@ -12,10 +12,10 @@ import (
 	"github.com/cccops/cccops/internal/ccc/spec"
 )
 
-// Product and Version identify the API on the wire.
+// Product and Version identify the API on the wire (the spec's).
 const (
-	Product = "CCC"
-	Version = "2017-07-05"
+	Product = spec.Product
+	Version = spec.Version
 )
 
 // Request is a typed request of one action: one of the generated

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -540,14 +541,7 @@ func nextExtension(in *instance) string {
 	return strconv.Itoa(hi + 1)
 }
 
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
+func contains(list []string, v string) bool { return slices.Contains(list, v) }
 
 func without(list []string, v string) []string {
 	out := list[:0:0]

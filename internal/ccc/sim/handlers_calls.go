@@ -87,7 +87,7 @@ func matchCriteria(crit string) func(*call) bool {
 	}
 	var terms []string
 	if strings.HasPrefix(crit, "{") {
-		for _, m := range regexp.MustCompile(`:\s*"([^"]*)"`).FindAllStringSubmatch(crit, -1) {
+		for _, m := range criteriaValue.FindAllStringSubmatch(crit, -1) {
 			if m[1] != "" {
 				terms = append(terms, strings.ToLower(m[1]))
 			}
@@ -377,3 +377,6 @@ func transcript(c *call) []M {
 	}
 	return out
 }
+
+// criteriaValue picks the string values out of a JSON Criteria.
+var criteriaValue = regexp.MustCompile(`:\s*"([^"]*)"`)

@@ -68,12 +68,19 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	action := params["Action"]
+	counted := action
+	if spec.MustSpec().Action(action) == nil {
+		counted = "(unknown action)" // bounded: any string could come in here
+	}
 	s.cmu.Lock()
-	s.counts[action]++
+	s.counts[counted]++
 	s.cmu.Unlock()
 
 	f := s.pickFault()
 	if f.Latency > 0 && !s.wait(r.Context(), f.Latency) {
+		// The client left, or the simulator is closing: say so rather than
+		// answer an empty 200.
+		s.writeError(w, r, reqID, action, errf(503, "ServiceUnavailable", "The simulator is shutting down."))
 		return
 	}
 	switch f.kind {
@@ -128,6 +135,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	out := conform(act.Response, body, action, &s.shapeIssues)
+	if len(s.shapeIssues) > 100 { // a simulator bug repeated; the first hundred say it
+		s.shapeIssues = s.shapeIssues[:100]
+	}
 	s.mu.Unlock()
 	s.log.Debug("ccc sim answered", "action", action, "request_id", reqID)
 	writeJSON(w, http.StatusOK, out)
