@@ -113,7 +113,10 @@ func msRange(s *Sim, a *args, fromName, toName string) (time.Time, time.Time) {
 	return from, to
 }
 
-var timeLayouts = []string{time.RFC3339, "2006-01-02T15:04:05Z", "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"}
+// Only the forms the tools' descriptions promise are accepted, so a call
+// that passes here is one the descriptions told a model to make; RFC 3339
+// text is turned into them by the text surfaces, not accepted raw.
+var timeLayouts = []string{"2006-01-02 15:04:05", "2006-01-02"}
 
 // parseTime reads a report time: one of the layouts above (local time of the
 // simulator's clock when no zone is given) or epoch milliseconds.
@@ -128,7 +131,7 @@ func parseTime(s *Sim, name, v string) (time.Time, *apiError) {
 			return t, nil
 		}
 	}
-	return time.Time{}, invalidParam(name, "use a time like 2006-01-02 15:04:05, RFC 3339, or epoch milliseconds; got %q", v)
+	return time.Time{}, invalidParam(name, "use a time like 2006-01-02 15:04:05, a date like 2006-01-02, or epoch milliseconds; got %q", v)
 }
 
 func timeWindow(s *Sim, a *args, fromName, toName string) (time.Time, time.Time, *apiError) {
