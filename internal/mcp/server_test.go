@@ -83,8 +83,11 @@ func TestAnnotationsAndSchemasOnEveryTool(t *testing.T) {
 		if *a.DestructiveHint != (tl.Access == "destructive") {
 			t.Errorf("%s (%s): destructiveHint %v", mt.Name, tl.Access, *a.DestructiveHint)
 		}
-		if *a.OpenWorldHint != tl.Annotations.OpenWorld || *a.IdempotentHint != tl.Annotations.Idempotent {
-			t.Errorf("%s: hints differ from the registry", mt.Name)
+		if *a.OpenWorldHint != (tl.Access == "external") {
+			t.Errorf("%s (%s): openWorldHint %v; only external actions reach people outside", mt.Name, tl.Access, *a.OpenWorldHint)
+		}
+		if *a.IdempotentHint != (ro || tl.Access == "destructive") {
+			t.Errorf("%s (%s): idempotentHint %v", mt.Name, tl.Access, *a.IdempotentHint)
 		}
 		if len(mt.OutputSchema.Properties) > 0 || len(mt.RawOutputSchema) > 0 {
 			t.Errorf("%s: output schema published without --output-schemas", mt.Name)
@@ -311,6 +314,22 @@ func TestResetNotRunWhenTheHumanSaysNo(t *testing.T) {
 				}
 				if !mallory(t, e.sim).Abnormal {
 					t.Fatal("mallory was reset")
+				}
+				// The audit closes the pending line with the human's answer,
+				// joined by the argument digest.
+				var pending, ended *policy.Record
+				for _, r := range e.auditRecords(t) {
+					if r.Action == "ResetUserStatus" {
+						r := r
+						if r.Result == "pending" {
+							pending = &r
+						} else if r.Result == "refused" || r.Result == "expired" {
+							ended = &r
+						}
+					}
+				}
+				if pending == nil || ended == nil || ended.ArgsDigest != pending.ArgsDigest {
+					t.Fatalf("audit: pending %+v, ended %+v", pending, ended)
 				}
 			})
 		}
