@@ -180,26 +180,17 @@ func (s *Server) readOverview(ctx context.Context, req mcp.ReadResourceRequest) 
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Call center instance %s\n\n", inst)
 	p := s.principal(ctx)
-	res, err := s.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: "GetInstance", Args: map[string]any{"InstanceId": inst}})
-	switch {
-	case err != nil:
+	settings, err := s.reg.InstanceSettings(ctx, p, inst)
+	if err != nil {
 		fmt.Fprintf(&b, "Instance details unavailable: %s\n\n", err.Error())
-	case res.Status == tools.StatusOK:
-		inner, _ := res.Data["Instance"].(map[string]any)
-		if inner == nil {
-			inner = res.Data
-		}
-		keys := make([]string, 0, len(inner))
-		for k, v := range inner {
-			switch v.(type) {
-			case map[string]any, []any:
-				continue
-			}
+	} else {
+		keys := make([]string, 0, len(settings))
+		for k := range settings {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(&b, "- %s: %v\n", k, inner[k])
+			fmt.Fprintf(&b, "- %s: %v\n", k, settings[k])
 		}
 		b.WriteString("\n")
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -42,41 +41,8 @@ func annotations(title string, a tools.Annotations) mcp.ToolAnnotation {
 	}
 }
 
-// inputSchema is the registry's schema, except that InstanceId is optional
-// when the server has a default instance (the registry fills it in).
-func (s *Server) inputSchema(t *tools.Tool) json.RawMessage {
-	if s.inst == "" || !t.HasParam("InstanceId") {
-		return t.InputSchema
-	}
-	var m map[string]any
-	if err := json.Unmarshal(t.InputSchema, &m); err != nil {
-		return t.InputSchema
-	}
-	if req, ok := m["required"].([]any); ok {
-		kept := make([]any, 0, len(req))
-		for _, r := range req {
-			if r != "InstanceId" {
-				kept = append(kept, r)
-			}
-		}
-		if len(kept) == 0 {
-			delete(m, "required")
-		} else {
-			m["required"] = kept
-		}
-	}
-	if props, ok := m["properties"].(map[string]any); ok {
-		if p, ok := props["InstanceId"].(map[string]any); ok {
-			desc, _ := p["description"].(string)
-			p["description"] = strings.TrimSpace(desc + " Defaults to " + s.inst + ".")
-		}
-	}
-	out, err := json.Marshal(m)
-	if err != nil {
-		return t.InputSchema
-	}
-	return out
-}
+// inputSchema is the schema the registry publishes for this server.
+func (s *Server) inputSchema(t *tools.Tool) json.RawMessage { return s.reg.InputSchema(t) }
 
 // toolHandler runs one registry tool.
 func (s *Server) toolHandler(name string) server.ToolHandlerFunc {

@@ -111,6 +111,65 @@ func (r *Registry) Tools() []*Tool { return r.tools }
 // Gate returns the registry's policy gate.
 func (r *Registry) Gate() *policy.Gate { return r.cfg.Gate }
 
+// InputSchema is the tool's input schema as this registry serves it: with a
+// default instance, InstanceId is optional (Invoke fills it in) and its
+// description says which instance that is.
+func (r *Registry) InputSchema(t *Tool) json.RawMessage {
+	if r.cfg.DefaultInstance == "" || !t.HasParam("InstanceId") {
+		return t.InputSchema
+	}
+	var m map[string]any
+	if err := json.Unmarshal(t.InputSchema, &m); err != nil {
+		return t.InputSchema
+	}
+	if req, ok := m["required"].([]any); ok {
+		kept := make([]any, 0, len(req))
+		for _, x := range req {
+			if x != "InstanceId" {
+				kept = append(kept, x)
+			}
+		}
+		if len(kept) == 0 {
+			delete(m, "required")
+		} else {
+			m["required"] = kept
+		}
+	}
+	if props, ok := m["properties"].(map[string]any); ok {
+		if p, ok := props["InstanceId"].(map[string]any); ok {
+			desc, _ := p["description"].(string)
+			p["description"] = strings.TrimSpace(desc + " Defaults to " + r.cfg.DefaultInstance + ".")
+		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return t.InputSchema
+	}
+	return out
+}
+
+// InstanceSettings reads an instance's own settings (GetInstance) as p: its
+// scalar fields, by name.
+func (r *Registry) InstanceSettings(ctx context.Context, p policy.Principal, instance string) (map[string]any, error) {
+	data, err := r.readOK(ctx, p, "GetInstance", map[string]any{"InstanceId": instance})
+	if err != nil {
+		return nil, err
+	}
+	inner, _ := data["Instance"].(map[string]any)
+	if inner == nil {
+		inner = data
+	}
+	out := map[string]any{}
+	for k, v := range inner {
+		switch v.(type) {
+		case map[string]any, []any:
+			continue
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
 // DefaultInstance is the instance used when a call names none.
 func (r *Registry) DefaultInstance() string { return r.cfg.DefaultInstance }
 
