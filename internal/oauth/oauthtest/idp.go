@@ -11,6 +11,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +48,16 @@ type IdP struct {
 	jwksHits  int
 	metaHits  int
 	n         int
+
+	user  map[string]any // the signed-in person's claims (sub, groups, …)
+	grant []string       // scopes the provider lets them have
+	codes map[string]grant
+}
+
+type grant struct {
+	challenge, redirect, resource, clientID string
+	scopes                                  []string
+	user                                    map[string]any
 }
 
 // Start runs a provider on 127.0.0.1 with an RS256 and an ES256 key.
@@ -57,7 +69,8 @@ func Start(t testing.TB, path, layout string) *IdP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &IdP{t: t, URL: "http://" + ln.Addr().String() + path, Layout: layout, keys: map[string]*Key{}}
+	p := &IdP{t: t, URL: "http://" + ln.Addr().String() + path, Layout: layout, keys: map[string]*Key{}, codes: map[string]grant{}}
+	p.SignIn("alice", []string{"ccc:read", "ccc:write"}, nil)
 	p.published = []*Key{p.NewKey(jose.RS256), p.NewKey(jose.ES256)}
 	mux := http.NewServeMux()
 	metaPath := "/.well-known/oauth-authorization-server" + path
@@ -90,6 +103,8 @@ func Start(t testing.TB, path, layout string) *IdP {
 		p.mu.Unlock()
 		writeJSON(w, set)
 	})
+	mux.HandleFunc(path+"/authorize", p.authorize)
+	mux.HandleFunc(path+"/token", p.token)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(ln)
 	t.Cleanup(func() { _ = hs.Close() })
@@ -228,4 +243,96 @@ func Tamper(token string, claims map[string]any) string {
 	b, _ := json.Marshal(claims)
 	parts[1] = base64.RawURLEncoding.EncodeToString(b)
 	return strings.Join(parts, ".")
+}
+
+// SignIn sets who is signed in at the provider when a client sends them to
+// authorize: their subject, the scopes they may be granted, and extra
+// claims (groups, name).
+func (p *IdP) SignIn(sub string, scopes []string, extra map[string]any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.user = map[string]any{"sub": sub, "email": sub + "@example.com"}
+	for k, v := range extra {
+		p.user[k] = v
+	}
+	p.grant = scopes
+}
+
+// authorize consents at once for the signed-in person (authorization code
+// flow with PKCE S256 only) and redirects back with a code.
+func (p *IdP) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("redirect_uri") == "" {
+		http.Error(w, "authorization code with PKCE S256 only", http.StatusBadRequest)
+		return
+	}
+	p.mu.Lock()
+	g := grant{challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri"), resource: q.Get("resource"), clientID: q.Get("client_id"), user: p.user}
+	for _, sc := range strings.Fields(q.Get("scope")) {
+		for _, ok := range p.grant {
+			if sc == ok {
+				g.scopes = append(g.scopes, sc)
+			}
+		}
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	code := base64.RawURLEncoding.EncodeToString(b)
+	p.codes[code] = g
+	p.mu.Unlock()
+	u, err := url.Parse(g.redirect)
+	if err != nil {
+		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
+		return
+	}
+	v := u.Query()
+	v.Set("code", code)
+	v.Set("state", q.Get("state"))
+	u.RawQuery = v.Encode()
+	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+// token redeems a code once, checking the PKCE verifier, and mints an
+// access token whose audience is the resource the client asked for.
+func (p *IdP) token(w http.ResponseWriter, r *http.Request) {
+	fail := func(code, desc string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+	}
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "authorization_code" {
+		fail("unsupported_grant_type", "authorization_code only")
+		return
+	}
+	p.mu.Lock()
+	g, ok := p.codes[r.PostForm.Get("code")]
+	delete(p.codes, r.PostForm.Get("code"))
+	p.mu.Unlock()
+	sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+	switch {
+	case !ok:
+		fail("invalid_grant", "unknown or used code")
+		return
+	case base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge:
+		fail("invalid_grant", "PKCE verifier does not match")
+		return
+	case r.PostForm.Get("redirect_uri") != g.redirect:
+		fail("invalid_grant", "redirect_uri differs")
+		return
+	case r.PostForm.Get("resource") != g.resource:
+		fail("invalid_target", "resource differs from the authorization request")
+		return
+	}
+	claims := p.Claims("", g.resource, time.Now())
+	for k, v := range g.user {
+		claims[k] = v
+	}
+	claims["scope"] = strings.Join(g.scopes, " ")
+	claims["azp"] = g.clientID
+	writeJSON(w, map[string]any{
+		"access_token": p.Mint(p.Keys()[0], claims),
+		"token_type":   "Bearer",
+		"expires_in":   600,
+		"scope":        strings.Join(g.scopes, " "),
+	})
 }
