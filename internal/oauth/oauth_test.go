@@ -42,7 +42,9 @@ type fixture struct {
 	logs  *bytes.Buffer
 }
 
-func newFixture(t *testing.T, mod func(*oauth.Config)) *fixture {
+func newFixtureB(b *testing.B) *fixture { return newFixture(b, nil) }
+
+func newFixture(t testing.TB, mod func(*oauth.Config)) *fixture {
 	t.Helper()
 	f := &fixture{idp: oauthtest.Start(t, "", "rfc8414"), clock: &clock{t: time.Now().Truncate(time.Second)}, logs: &bytes.Buffer{}}
 	cfg := oauth.Config{
