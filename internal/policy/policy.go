@@ -32,6 +32,9 @@ type Principal struct {
 	Name    string   // display name
 	Surface string   // "mcp", "slack", "stdio", "test"
 	Groups  []string // e.g. Slack user-group handles; roles can be granted by group
+	// Scopes of the OAuth access token (ScopeRead, ScopeWrite) narrow the
+	// classes this principal may run; nil: not narrowed (static tokens, Slack).
+	Scopes []string
 }
 
 // SlackPrincipal is the principal of a Slack user: id "slack:<team>:<user>",
@@ -257,6 +260,9 @@ func (g *Gate) Decide(c Call) Decision {
 	if c.Principal.ID == "" {
 		return Decision{Verdict: Deny, Rule: "no-principal",
 			Reason: "the request carries no principal, so nobody could be held to it; the adapter must identify the caller"}
+	}
+	if d, refused := scopeRefusal(c.Principal, c.Action, access); refused {
+		return d
 	}
 	if g.readOnly && !access.ReadOnly() {
 		return Decision{Verdict: Deny, Rule: "config:read-only",
