@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -72,8 +73,12 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 		return err
 	}
 	defer a.Close()
+	approvals := strings.TrimSpace(os.Getenv("SLACK_APPROVALS_CHANNEL"))
+	if approvals != "" && !a.Gate.Approvals() {
+		log.Warn("SLACK_APPROVALS_CHANNEL is set but approvals are off (--approvals off, or a memory store): only this bot's own four-eyes requests are posted there; share a --store (sqlite:PATH or postgres://) with the MCP server for its requests to arrive")
+	}
 	bot, err := slack.New(slack.Config{Registry: a.Registry, SigningSecret: signing, BotToken: botToken, AppToken: appToken,
-		APIURL: *apiURL, StuckAfter: *stuck, Logger: log})
+		APIURL: *apiURL, StuckAfter: *stuck, Logger: log, ApprovalsChannel: approvals})
 	if err != nil {
 		return err
 	}

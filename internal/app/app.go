@@ -4,6 +4,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -275,6 +276,14 @@ func Open(cfg Config) (*App, error) {
 		return fail(err)
 	}
 	a.Gate = gate
+	// A confirmed call handed to CCC with no outcome: a process died
+	// between sending and the answer. Nothing runs it again; say so.
+	if open, err := gate.Unsettled(context.Background()); err == nil {
+		for _, r := range open {
+			cfg.Logger.Warn("a confirmed call was handed to CCC and has no recorded outcome: it may have run; check its state before running it again",
+				"approval", r.ID, "action", r.Action, "instance", r.Instance, "requester", r.Requester, "approver", r.Approver, "since", r.UpdatedAt.UTC().Format(time.RFC3339))
+		}
+	}
 	reg, err := tools.New(tools.Config{Client: client, Gate: gate, DefaultInstance: cfg.Instance, Timeout: cfg.CallTimeout, Filter: cfg.Filter, Logger: cfg.Logger})
 	if err != nil {
 		return fail(err)

@@ -75,7 +75,9 @@ type Bot struct {
 
 	ctx    context.Context // parent of background work; cancelled by Close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // background work of commands and clicks
+	// watchers are the long-running loops (approvals); Close waits for them.
+	watchers sync.WaitGroup
 
 	envMu     sync.Mutex
 	envelopes map[string]time.Time // Socket Mode envelope ids already handled
@@ -142,9 +144,9 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	if cfg.ApprovalsChannel != "" && b.api != nil {
-		b.wg.Add(1)
+		b.watchers.Add(1)
 		go func() {
-			defer b.wg.Done()
+			defer b.watchers.Done()
 			b.watchApprovals(b.ctx)
 		}()
 	}
@@ -155,6 +157,7 @@ func New(cfg Config) (*Bot, error) {
 func (b *Bot) Close() {
 	b.cancel()
 	b.wg.Wait()
+	b.watchers.Wait()
 }
 
 // Wait blocks until the background work started so far is done (tests).

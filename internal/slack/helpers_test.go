@@ -55,6 +55,8 @@ type fakeSlack struct {
 	mu         sync.Mutex
 	responses  []received // response_url posts, in order
 	ephemerals []url.Values
+	posts      []url.Values // chat.postMessage
+	updates    []url.Values // chat.update
 	uploads    []upload
 	pendingUp  map[string]*upload
 	violations []string
@@ -74,6 +76,8 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/respond/", f.respond)
 	mux.HandleFunc("/api/chat.postEphemeral", f.postEphemeral)
+	mux.HandleFunc("/api/chat.postMessage", f.chatRecord(&f.posts, "chat.postMessage"))
+	mux.HandleFunc("/api/chat.update", f.chatRecord(&f.updates, "chat.update"))
 	mux.HandleFunc("/api/files.getUploadURLExternal", f.getUploadURL)
 	mux.HandleFunc("/upload/", f.uploadBytes)
 	mux.HandleFunc("/api/files.completeUploadExternal", f.completeUpload)
@@ -196,6 +200,24 @@ func (f *fakeSlack) postEphemeral(w http.ResponseWriter, r *http.Request) {
 	f.apiOK(w, map[string]any{"message_ts": "1.0"})
 }
 
+// chatRecord records chat.postMessage or chat.update calls, checked
+// against Slack's limits, and answers with a channel and ts.
+func (f *fakeSlack) chatRecord(into *[]url.Values, method string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if f.injected(w, r) || !f.authed(w, r) {
+			return
+		}
+		f.mu.Lock()
+		*into = append(*into, r.PostForm)
+		n := len(*into)
+		var blocks []any
+		_ = json.Unmarshal([]byte(r.PostForm.Get("blocks")), &blocks)
+		f.check(method, map[string]any{"blocks": blocks})
+		f.mu.Unlock()
+		f.apiOK(w, map[string]any{"channel": r.PostForm.Get("channel"), "ts": fmt.Sprintf("1700000000.%06d", n)})
+	}
+}
+
 func (f *fakeSlack) getUploadURL(w http.ResponseWriter, r *http.Request) {
 	if f.injected(w, r) || !f.authed(w, r) {
 		return
@@ -295,6 +317,7 @@ func (a *auditLog) results(action string) []policy.Record {
 type envOpts struct {
 	policyYAML string
 	mutate     func(*Config)
+	approvals  bool // the gate holds approvals for other surfaces
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -311,7 +334,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	t.Cleanup(client.Close)
 	clk := &clock{t: time.Now()}
 	audit := &auditLog{}
-	pc := policy.Config{Secret: []byte("slack-test-token-secret-32-bytes!!"), Now: clk.Now, Audit: audit}
+	pc := policy.Config{Secret: []byte("slack-test-token-secret-32-bytes!!"), Now: clk.Now, Audit: audit, Approvals: o.approvals}
 	if o.policyYAML != "" {
 		f, err := policy.ParseFile([]byte(o.policyYAML))
 		if err != nil {

@@ -83,7 +83,6 @@ func (b *Bot) settle(ctx context.Context, cb slack.InteractionCallback, action s
 		b.log.Error("slack click: store lookup failed", "err", err)
 		return
 	}
-	gate := b.reg.Gate()
 	switch p.State {
 	case store.Pending:
 	case store.Expired:
@@ -108,18 +107,17 @@ func (b *Bot) settle(ctx context.Context, cb slack.InteractionCallback, action s
 		b.afterSettled(ctx, p)
 		return
 	}
-	req, _ := gate.Lookup(ctx, id)
-	if req != nil {
-		if why := gate.MayApprove(req, clicker); why != "" {
-			b.reply(ctx, to, private(clickRefusal(p, why)))
-			return
-		}
-	}
 
 	res, err := b.reg.Invoke(ctx, tools.Invocation{Principal: p.Requester, Tool: p.Tool, Args: p.Args,
 		Confirmation: &tools.Confirmation{ID: p.ID, Approver: clicker}})
 	if err != nil {
 		var te *tools.Error
+		if errors.As(err, &te) && te.Refusal != nil && (te.Refusal.Code == policy.RefusedFourEyes || te.Refusal.Code == policy.RefusedPrincipal) {
+			// Not theirs to approve: the gate refused and audited it; the
+			// request stays open for someone who may.
+			b.reply(ctx, to, private(clickRefusal(p, te.Refusal.Message)))
+			return
+		}
 		if errors.As(err, &te) && te.Kind == tools.KindChanged {
 			title := "Not run: state changed"
 			if p.Kind == kindReset {
