@@ -50,6 +50,10 @@ import (
 // a failure.
 const RequireEnv = "CCC_REQUIRE_POSTGRES"
 
+// BinDirEnv names the folder of initdb, pg_ctl and postgres to use instead
+// of looking for them (pg_config --bindir, /usr/lib/postgresql/*/bin, PATH).
+const BinDirEnv = "CCC_PG_BINDIR"
+
 var (
 	mu       sync.Mutex
 	started  bool // Start was called
@@ -153,15 +157,19 @@ func (s *server) url(db string) string {
 // there is none.
 func findBin() (string, string) {
 	var candidates []string
-	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
+	if dir, ok := os.LookupEnv(BinDirEnv); ok {
+		candidates = []string{dir}
+	} else if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
 		candidates = append(candidates, strings.TrimSpace(string(out)))
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
-	candidates = append(candidates, dirs...)
-	if p, err := exec.LookPath("initdb"); err == nil {
-		if real, err := filepath.EvalSymlinks(p); err == nil {
-			candidates = append(candidates, filepath.Dir(real))
+	if _, ok := os.LookupEnv(BinDirEnv); !ok {
+		dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+		sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
+		candidates = append(candidates, dirs...)
+		if p, err := exec.LookPath("initdb"); err == nil {
+			if real, err := filepath.EvalSymlinks(p); err == nil {
+				candidates = append(candidates, filepath.Dir(real))
+			}
 		}
 	}
 	for _, dir := range candidates {
@@ -174,6 +182,9 @@ func findBin() (string, string) {
 		if ok {
 			return dir, ""
 		}
+	}
+	if dir, ok := os.LookupEnv(BinDirEnv); ok {
+		return "", fmt.Sprintf("no PostgreSQL server in %s=%s (no initdb, pg_ctl and postgres there)", BinDirEnv, dir)
 	}
 	return "", "no PostgreSQL server is installed (no initdb, pg_ctl and postgres in `pg_config --bindir`, /usr/lib/postgresql/*/bin or PATH): install it (Debian: apt-get install postgresql)"
 }

@@ -2,6 +2,9 @@ package pgtest_test
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -35,5 +38,34 @@ func TestEachCallGivesAnEmptyDatabaseOfItsOwn(t *testing.T) {
 	}
 	if names[0] == names[1] {
 		t.Errorf("two calls gave one database %s", names[0])
+	}
+}
+
+// The child: a test that needs PostgreSQL where none is installed.
+func TestHelperNeedsPostgres(t *testing.T) {
+	if os.Getenv("PGTEST_HELPER") != "1" {
+		t.Skip("run by TestWithoutAServerTestsSkipUnlessRequired")
+	}
+	pgtest.NewDatabase(t)
+	t.Log("REACHED")
+}
+
+func TestWithoutAServerTestsSkipUnlessRequired(t *testing.T) {
+	run := func(require string) (string, error) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperNeedsPostgres$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), "PGTEST_HELPER=1", pgtest.BinDirEnv+"="+t.TempDir(), pgtest.RequireEnv+"="+require)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run("")
+	if err != nil || !strings.Contains(out, "--- SKIP: TestHelperNeedsPostgres") || !strings.Contains(out, "no PostgreSQL server") {
+		t.Errorf("without a server and not required: %v\n%s\nwant a skip that says no server is there", err, out)
+	}
+	out, err = run("1")
+	if err == nil || !strings.Contains(out, "--- FAIL: TestHelperNeedsPostgres") || !strings.Contains(out, "PostgreSQL is required here") {
+		t.Errorf("without a server, required: %v\n%s\nwant a failure", err, out)
+	}
+	if strings.Contains(out, "REACHED") {
+		t.Error("the test went on without a server")
 	}
 }
