@@ -56,6 +56,16 @@ func (m *Memory) expireLocked(r *Request, now time.Time) bool {
 	return true
 }
 
+// view is a copy of r as a reader sees it at now: expired when it is open
+// past its expiry, though only Move and Sweep store that.
+func (m *Memory) view(r *Request, now time.Time) *Request {
+	c := r.Clone()
+	if c.expiredAt(now) {
+		c.State, c.Reason = Expired, ExpiredReason
+	}
+	return c
+}
+
 // Create implements Store.
 func (m *Memory) Create(_ context.Context, r *Request) error {
 	m.mu.Lock()
@@ -88,8 +98,7 @@ func (m *Memory) Get(_ context.Context, id string) (*Request, error) {
 	if !ok {
 		return nil, ErrNotFound
 	}
-	m.expireLocked(r, m.now())
-	return r.Clone(), nil
+	return m.view(r, m.now()), nil
 }
 
 // Move implements Store.
@@ -129,7 +138,7 @@ func (m *Memory) List(_ context.Context, q Query) ([]*Request, error) {
 	}
 	var out []*Request
 	for _, r := range m.reqs {
-		m.expireLocked(r, now)
+		r := m.view(r, now)
 		if len(q.States) > 0 && !slices.Contains(q.States, r.State) {
 			continue
 		}
@@ -139,7 +148,7 @@ func (m *Memory) List(_ context.Context, q Query) ([]*Request, error) {
 		if q.Requester != "" && r.Requester != q.Requester {
 			continue
 		}
-		out = append(out, r.Clone())
+		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
@@ -162,10 +171,7 @@ func (m *Memory) Wait(ctx context.Context, id string, while []State) (*Request, 
 			m.mu.Unlock()
 			return nil, ErrNotFound
 		}
-		now := m.now()
-		m.expireLocked(r, now)
-		if !slices.Contains(while, r.State) {
-			c := r.Clone()
+		if c := m.view(r, m.now()); !slices.Contains(while, c.State) {
 			m.mu.Unlock()
 			return c, nil
 		}

@@ -145,8 +145,9 @@ type Store interface {
 	// to Pending.
 	Create(ctx context.Context, r *Request) error
 	// Get returns the request, ErrNotFound when there is none. A pending
-	// or approved request past its expiry is returned as expired (and
-	// stored so).
+	// or approved request past its expiry is returned as expired, but only
+	// Move and Sweep store that, so each expiry is reported exactly once
+	// (to the Move that met it, or in Sweep's list).
 	Get(ctx context.Context, id string) (*Request, error)
 	// Move changes the state from one of from to to, atomically: of two
 	// Moves racing from the same state, one wins and the other gets a
@@ -155,7 +156,8 @@ type Store interface {
 	// *ConflictError (unless to is Expired). A Move to the state the
 	// request is in (listed in from) only applies the change.
 	Move(ctx context.Context, id string, from []State, to State, ch Change) (*Request, error)
-	// List returns requests, oldest first.
+	// List returns requests, oldest first; expiry shows as in Get (not
+	// stored).
 	List(ctx context.Context, q Query) ([]*Request, error)
 	// Wait blocks until the request is in none of the states while (or
 	// expired), or ctx ends; it returns the request as it then is.
