@@ -232,14 +232,15 @@ const pgReqColumns = `id, kind, state, requester, requester_name, surface, actio
 	preview, four_eyes, rule, approvers, meta, created_at, expires_at, updated_at, changed_by, approver, reason,
 	result, ccc_request_id, error`
 
-func scanPGRequest(row pgx.Row) (*Request, error) {
+func scanPGRequest(row pgx.Row, extra ...any) (*Request, error) {
 	var (
 		r     Request
 		state string
 	)
-	err := row.Scan(&r.ID, &r.Kind, &state, &r.Requester, &r.RequesterName, &r.Surface, &r.Action, &r.Tool, &r.Instance,
+	dest := []any{&r.ID, &r.Kind, &state, &r.Requester, &r.RequesterName, &r.Surface, &r.Action, &r.Tool, &r.Instance,
 		&r.Digest, &r.Args, &r.Preview, &r.FourEyes, &r.Rule, &r.Approvers, &r.Meta, &r.CreatedAt, &r.ExpiresAt,
-		&r.UpdatedAt, &r.By, &r.Approver, &r.Reason, &r.Result, &r.RequestID, &r.Error)
+		&r.UpdatedAt, &r.By, &r.Approver, &r.Reason, &r.Result, &r.RequestID, &r.Error}
+	err := row.Scan(append(dest, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -310,9 +311,9 @@ func (p *Postgres) Create(ctx context.Context, r *Request) error {
 	return nil
 }
 
-// pgGet reads a request, expiring it first when it is open and past its
-// expiry: one statement.
-var pgGet = `WITH c AS (SELECT COALESCE($2::timestamptz, now()) AS now),
+// pgExpireOrGet reads a request, storing its expiry first when it is open
+// and past it: one statement (Move, when it did not apply).
+var pgExpireOrGet = `WITH c AS (SELECT COALESCE($2::timestamptz, now()) AS now),
 	e AS (UPDATE cccops_requests r SET state = 'expired', reason = $3, updated_at = c.now FROM c
 		WHERE r.id = $1 AND r.state IN ('pending', 'approved') AND r.expires_at <= c.now
 		RETURNING ` + pgReqColumnsOf("r") + `)
@@ -328,13 +329,19 @@ func pgReqColumnsOf(alias string) string {
 	return strings.Join(cols, ", ")
 }
 
-// Get implements Store.
+// Get implements Store. Expiry shows, by the store's clock, but only Move
+// and Sweep store it.
 func (p *Postgres) Get(ctx context.Context, id string) (*Request, error) {
 	if p.closed.Load() {
 		return nil, errClosed
 	}
-	r, err := scanPGRequest(p.pool.QueryRow(ctx, pgGet, id, p.clock(), ExpiredReason))
-	return r, p.fail(err)
+	var now time.Time
+	r, err := scanPGRequest(p.pool.QueryRow(ctx, `SELECT `+pgReqColumns+`, COALESCE($2::timestamptz, now()) FROM cccops_requests
+		WHERE id = $1`, id, p.clock()), &now)
+	if err != nil {
+		return nil, p.fail(err)
+	}
+	return seenAt(r, now), nil
 }
 
 // pgMove applies a move when the request is in a state it may move from
@@ -370,10 +377,10 @@ func (p *Postgres) Move(ctx context.Context, id string, from []State, to State, 
 		if !errors.Is(err, ErrNotFound) {
 			return nil, p.fail(err)
 		}
-		// Not moved: say why, expiring the request if that is why.
-		cur, err := p.Get(ctx, id)
+		// Not moved: say why, storing the expiry if that is why.
+		cur, err := scanPGRequest(p.pool.QueryRow(ctx, pgExpireOrGet, id, p.clock(), ExpiredReason))
 		if err != nil {
-			return nil, err
+			return nil, p.fail(err)
 		}
 		if cur.State == Expired || !slices.Contains(from, cur.State) || attempt == 2 {
 			return nil, &ConflictError{Current: cur, Wanted: to}
@@ -383,15 +390,11 @@ func (p *Postgres) Move(ctx context.Context, id string, from []State, to State, 
 	}
 }
 
-// List implements Store.
+// List implements Store. Expiry shows as in Get, and a state filter
+// selects by the state shown.
 func (p *Postgres) List(ctx context.Context, q Query) ([]*Request, error) {
 	if p.closed.Load() {
 		return nil, errClosed
-	}
-	if _, err := p.pool.Exec(ctx, `WITH c AS (SELECT COALESCE($1::timestamptz, now()) AS now)
-		UPDATE cccops_requests r SET state = 'expired', reason = $2, updated_at = c.now FROM c
-		WHERE r.state IN ('pending', 'approved') AND r.expires_at <= c.now`, p.clock(), ExpiredReason); err != nil {
-		return nil, p.fail(err)
 	}
 	var states []string
 	if len(q.States) > 0 {
@@ -401,14 +404,25 @@ func (p *Postgres) List(ctx context.Context, q Query) ([]*Request, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := p.pool.Query(ctx, `SELECT `+pgReqColumns+` FROM cccops_requests
-		WHERE ($1::text[] IS NULL OR state = ANY($1::text[])) AND ($2 = '' OR kind = $2) AND ($3 = '' OR requester = $3)
-		ORDER BY created_at, id LIMIT $4`, states, q.Kind, q.Requester, limit)
+	rows, err := p.pool.Query(ctx, `WITH c AS (SELECT COALESCE($5::timestamptz, now()) AS now)
+		SELECT `+pgReqColumnsOf("r")+`, c.now FROM cccops_requests r, c
+		WHERE ($1::text[] IS NULL OR (CASE WHEN r.state IN ('pending', 'approved') AND r.expires_at <= c.now THEN 'expired' ELSE r.state END) = ANY($1::text[]))
+			AND ($2 = '' OR r.kind = $2) AND ($3 = '' OR r.requester = $3)
+		ORDER BY r.created_at, r.id LIMIT $4`, states, q.Kind, q.Requester, limit, p.clock())
 	if err != nil {
 		return nil, p.fail(err)
 	}
-	out, err := collectPGRequests(rows)
-	return out, p.fail(err)
+	defer rows.Close()
+	var out []*Request
+	for rows.Next() {
+		var now time.Time
+		r, err := scanPGRequest(rows, &now)
+		if err != nil {
+			return nil, p.fail(err)
+		}
+		out = append(out, seenAt(r, now))
+	}
+	return out, p.fail(rows.Err())
 }
 
 // Wait implements Store.

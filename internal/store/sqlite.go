@@ -286,7 +286,7 @@ func (s *SQLite) Create(ctx context.Context, r *Request) error {
 	return err
 }
 
-// Get implements Store.
+// Get implements Store. Expiry shows, but only Move and Sweep store it.
 func (s *SQLite) Get(ctx context.Context, id string) (*Request, error) {
 	if s.closed.Load() {
 		return nil, errClosed
@@ -295,24 +295,7 @@ func (s *SQLite) Get(ctx context.Context, id string) (*Request, error) {
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	if !r.expiredAt(s.now()) {
-		return r, nil
-	}
-	err = s.write(ctx, func(tx *sql.Tx, now time.Time) error {
-		if r, err = s.getTx(ctx, tx, id); err != nil {
-			return err
-		}
-		if r.expiredAt(now) {
-			r.apply(Expired, Change{Reason: ExpiredReason}, now)
-			return saveTx(ctx, tx, r)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.notify()
-	return r, nil
+	return seenAt(r, s.now()), nil
 }
 
 // Move implements Store.
@@ -351,31 +334,6 @@ func (s *SQLite) Move(ctx context.Context, id string, from []State, to State, ch
 	return r, nil
 }
 
-// expireDue marks open requests past their expiry expired and returns them.
-func (s *SQLite) expireDue(ctx context.Context) ([]*Request, error) {
-	if s.closed.Load() {
-		return nil, errClosed
-	}
-	var due bool
-	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM requests WHERE state IN ('pending', 'approved') AND expires_ms <= ?)`,
-		s.now().UnixMilli()).Scan(&due); err != nil {
-		return nil, s.fail(err)
-	}
-	if !due {
-		return nil, nil
-	}
-	var expired []*Request
-	err := s.write(ctx, func(tx *sql.Tx, now time.Time) error {
-		var err error
-		expired, err = expireDueTx(ctx, tx, now)
-		return err
-	})
-	if len(expired) > 0 {
-		s.notify()
-	}
-	return expired, err
-}
-
 func expireDueTx(ctx context.Context, tx *sql.Tx, now time.Time) ([]*Request, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+sqliteReqColumns+` FROM requests
 		WHERE state IN ('pending', 'approved') AND expires_ms <= ? ORDER BY id`, now.UnixMilli())
@@ -404,18 +362,21 @@ func expireDueTx(ctx context.Context, tx *sql.Tx, now time.Time) ([]*Request, er
 	return expired, nil
 }
 
-// List implements Store.
+// List implements Store. Expiry shows as in Get, and a state filter
+// selects by the state shown.
 func (s *SQLite) List(ctx context.Context, q Query) ([]*Request, error) {
-	if _, err := s.expireDue(ctx); err != nil {
-		return nil, err
+	if s.closed.Load() {
+		return nil, errClosed
 	}
+	now := s.now()
 	var (
 		where []string
 		args  []any
 	)
 	if len(q.States) > 0 {
 		marks := strings.TrimSuffix(strings.Repeat("?, ", len(q.States)), ", ")
-		where = append(where, "state IN ("+marks+")")
+		where = append(where, "(CASE WHEN state IN ('pending', 'approved') AND expires_ms <= ? THEN 'expired' ELSE state END) IN ("+marks+")")
+		args = append(args, now.UnixMilli())
 		for _, st := range q.States {
 			args = append(args, string(st))
 		}
@@ -449,7 +410,7 @@ func (s *SQLite) List(ctx context.Context, q Query) ([]*Request, error) {
 		if err != nil {
 			return nil, s.fail(err)
 		}
-		out = append(out, r)
+		out = append(out, seenAt(r, now))
 	}
 	return out, s.fail(rows.Err())
 }

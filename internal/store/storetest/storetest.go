@@ -372,11 +372,31 @@ func testMoveAfterExpiry(t *testing.T, open Open) {
 	if r.State != store.Expired || r.Reason != "timed out in Slack" {
 		t.Errorf("got %s %q, want expired with the caller's reason", r.State, r.Reason)
 	}
-	// Get of an open request past expiry returns it expired.
+	// Get of an open request past expiry shows it expired, but stores
+	// nothing: each expiry is reported once, to the Move that met it (p, a)
+	// or in Sweep's list (g).
+	created := clk.Now()
 	mustCreate(t, s, NewRequest("g", clk.Now(), time.Second))
 	clk.Advance(2 * time.Second)
-	if got := mustGet(t, s, "g"); got.State != store.Expired || got.Reason != store.ExpiredReason {
-		t.Errorf("Get past expiry: %s %q, want expired", got.State, got.Reason)
+	for range 2 {
+		got := mustGet(t, s, "g")
+		if got.State != store.Expired || got.Reason != store.ExpiredReason {
+			t.Errorf("Get past expiry: %s %q, want expired", got.State, got.Reason)
+		}
+		if !got.UpdatedAt.Equal(created) {
+			t.Errorf("Get past expiry: UpdatedAt %v, want %v (a reader stores nothing)", got.UpdatedAt, created)
+		}
+	}
+	swept, err := s.Sweep(ctxFor(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(swept) != 1 || swept[0].ID != "g" {
+		var ids []string
+		for _, r := range swept {
+			ids = append(ids, r.ID)
+		}
+		t.Errorf("Sweep reported %v, want [g]: a Move that met expiry has reported it, a Get has not", ids)
 	}
 }
 
@@ -519,6 +539,10 @@ func testList(t *testing.T, open Open) {
 	}
 	if rs[0].Reason != store.ExpiredReason {
 		t.Errorf("listed expired request has reason %q", rs[0].Reason)
+	}
+	// Listing showed the expiry without storing it: Sweep still reports it.
+	if swept, err := s.Sweep(ctxFor(t)); err != nil || len(swept) != 1 || swept[0].ID != "r5" {
+		t.Errorf("Sweep after List reported %v (%v), want r5 alone", swept, err)
 	}
 	checkSame(t, mustGet(t, s, "r1"), func() *store.Request {
 		r := NewRequest("r1", Epoch, time.Hour)
