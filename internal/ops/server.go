@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/cccops/cccops/internal/store"
 )
 
 // Server serves the ops handler on an address of its own (--ops-addr).
@@ -52,4 +54,27 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return serr
 	}
 	return err
+}
+
+// Setup finishes the metrics of an opened product and builds its handler:
+// the pending gauge reads st, /readyz pings st and dials the CCC endpoint
+// (scheme://host[:port], ccc.Client.Endpoint), and /metrics wants token
+// (CCC_METRICS_TOKEN; empty: loopback clients only).
+func Setup(m *Metrics, st store.Store, endpoint, token string, logger *slog.Logger) (http.Handler, error) {
+	check, err := DialCheck(endpoint)
+	if err != nil {
+		return nil, err
+	}
+	m.WatchPending(st, logger)
+	return Handler(Config{Metrics: m, Store: st, Backend: check, MetricsToken: token, Logger: logger})
+}
+
+// Loopback reports whether a listen address (host:port) only accepts
+// connections from this machine.
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	return loopbackHost(host)
 }
