@@ -27,6 +27,7 @@ import (
 	"github.com/cccops/cccops/internal/app"
 	"github.com/cccops/cccops/internal/mcp"
 	"github.com/cccops/cccops/internal/oauth"
+	"github.com/cccops/cccops/internal/ops"
 )
 
 func main() {
@@ -52,6 +53,7 @@ type options struct {
 	oauthAudience string
 	groupsClaim   string
 	publicURL     string
+	opsAddr       string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -72,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.oauthIssuer, "oauth-issuer", "", "trusted OAuth/OIDC issuer URL(s), comma-separated, each optionally alias=https://…; principals are oauth:<alias>:<sub> [CCC_OAUTH_ISSUER]")
 	fs.StringVar(&o.oauthAudience, "oauth-audience", "", "audience access tokens must carry; default: this server's resource URL [CCC_OAUTH_AUDIENCE]")
 	fs.StringVar(&o.groupsClaim, "oauth-groups-claim", oauth.DefaultGroupsClaim, "access-token claim whose values are the policy's groups (a dotted path such as realm_access.roles reaches into an object) [CCC_OAUTH_GROUPS_CLAIM]")
+	fs.StringVar(&o.opsAddr, "ops-addr", "", "serve /healthz, /readyz and /metrics on this address instead (HTTP mode: default on --addr; stdio: only when set); /metrics wants CCC_METRICS_TOKEN or a loopback client [CCC_OPS_ADDR]")
 	fs.StringVar(&o.publicURL, "public-url", "", "the URL clients reach the MCP endpoint at, when a proxy is in front, e.g. https://mcp.example.com/mcp [CCC_MCP_PUBLIC_URL]")
 	if err := app.ApplyEnv(fs); err != nil {
 		return nil, err
@@ -142,6 +145,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 
+	metrics := ops.NewMetrics()
+	o.app.Observe = metrics.Observe
 	a, err := app.Open(o.app)
 	if err != nil {
 		return err
@@ -161,6 +166,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	opsHandler, err := ops.Setup(metrics, a.Store, a.Client.Endpoint(), os.Getenv(ops.MetricsTokenEnv), logger)
+	if err != nil {
+		return err
+	}
+	if o.opsAddr != "" {
+		osrv, err := ops.Start(o.opsAddr, opsHandler, logger)
+		if err != nil {
+			return fmt.Errorf("--ops-addr (CCC_OPS_ADDR): %w", err)
+		}
+		defer shutdownOps(osrv)
+		fmt.Fprintf(stderr, "cccops mcp-server: operations endpoints on http://%s (/healthz, /readyz, /metrics)\n", osrv.Addr())
+		warnOpenMetrics(logger, osrv.Addr())
+		opsHandler = nil // not on the MCP listener as well
+	} else if o.transport == "http" {
+		warnOpenMetrics(logger, o.addr)
+	}
 	if o.transport == "stdio" {
 		err := srv.ServeStdio(ctx, stdin, stdout, log.New(stderr, "mcp-server: ", log.LstdFlags))
 		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
@@ -168,7 +189,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
-	return serveHTTP(ctx, srv, o, tokens, issuers, stderr, logger)
+	return serveHTTP(ctx, srv, o, tokens, issuers, opsHandler, stderr, logger)
+}
+
+// warnOpenMetrics says how a remote scraper gets in when the ops
+// endpoints listen beyond loopback without a metrics token.
+func warnOpenMetrics(logger *slog.Logger, addr string) {
+	if os.Getenv(ops.MetricsTokenEnv) == "" && !ops.Loopback(addr) {
+		logger.Info("/metrics answers only clients on this machine; set " + ops.MetricsTokenEnv + " (a bearer token) for a remote scraper")
+	}
+}
+
+func shutdownOps(s *ops.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.Shutdown(ctx)
 }
 
 // checkOAuth validates the OAuth settings before anything starts.
@@ -227,7 +262,7 @@ func loadTokens(file string) (map[string]string, error) {
 	return mcp.MergeTokens(fromEnv, fromFile)
 }
 
-func serveHTTP(ctx context.Context, srv *mcp.Server, o *options, tokens map[string]string, issuers []oauth.Issuer, stderr io.Writer, logger *slog.Logger) error {
+func serveHTTP(ctx context.Context, srv *mcp.Server, o *options, tokens map[string]string, issuers []oauth.Issuer, opsHandler http.Handler, stderr io.Writer, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
@@ -256,8 +291,17 @@ func serveHTTP(ctx context.Context, srv *mcp.Server, o *options, tokens map[stri
 		ln.Close()
 		return err
 	}
+	// The probes and /metrics sit beside the MCP endpoint, outside its
+	// bearer and Origin checks (/metrics has its own protection).
+	var root http.Handler = h
+	if opsHandler != nil {
+		mux := http.NewServeMux()
+		ops.Mount(mux, opsHandler)
+		mux.Handle("/", h)
+		root = mux
+	}
 	hs := &http.Server{
-		Handler:           h,
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

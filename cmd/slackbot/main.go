@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cccops/cccops/internal/app"
+	"github.com/cccops/cccops/internal/ops"
 	"github.com/cccops/cccops/internal/slack"
 )
 
@@ -38,7 +39,8 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 	fs := flag.NewFlagSet("slackbot", flag.ContinueOnError)
 	var cfg app.Config
 	cfg.RegisterFlags(fs)
-	addr := fs.String("addr", "127.0.0.1:3000", "HTTP listen address for /slack/commands, /slack/interactions and /healthz [SLACK_ADDR]")
+	addr := fs.String("addr", "127.0.0.1:3000", "HTTP listen address for /slack/commands, /slack/interactions and the operations endpoints /healthz, /readyz, /metrics [SLACK_ADDR]")
+	opsAddr := fs.String("ops-addr", "", "serve /healthz, /readyz and /metrics on this address instead of --addr (e.g. an internal interface, in Socket Mode or behind a public URL); /metrics wants CCC_METRICS_TOKEN or a loopback client [SLACK_OPS_ADDR]")
 	apiURL := fs.String("slack-api-url", slack.DefaultAPIURL, "Slack Web API base URL; override only for tests [SLACK_API_URL]")
 	stuck := fs.Duration("stuck-after", 2*time.Hour, "flag agents holding a state other than Ready/Offline longer than this [SLACK_STUCK_AFTER]")
 	fs.Usage = func() {
@@ -68,6 +70,8 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 		log.Warn("SLACK_BOT_TOKEN is not set: call logs over 20 rows cannot be uploaded as CSV and failed response_url replies cannot fall back to chat.postEphemeral")
 	}
 
+	metrics := ops.NewMetrics()
+	cfg.Observe = metrics.Observe
 	a, err := app.Open(cfg)
 	if err != nil {
 		return err
@@ -77,8 +81,29 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 	if approvals != "" && !a.Gate.Approvals() {
 		log.Warn("SLACK_APPROVALS_CHANNEL is set but approvals are off (--approvals off, or a memory store): only this bot's own four-eyes requests are posted there; share a --store (sqlite:PATH or postgres://) with the MCP server for its requests to arrive")
 	}
+	opsHandler, err := ops.Setup(metrics, a.Store, a.Client.Endpoint(), os.Getenv(ops.MetricsTokenEnv), log)
+	if err != nil {
+		return err
+	}
+	opsListen := *addr
+	if *opsAddr != "" {
+		osrv, err := ops.Start(*opsAddr, opsHandler, log)
+		if err != nil {
+			return fmt.Errorf("--ops-addr (SLACK_OPS_ADDR): %w", err)
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = osrv.Shutdown(sctx)
+		}()
+		opsListen, opsHandler = osrv.Addr(), nil // not on the Slack listener as well
+		log.Info("operations endpoints ready", "addr", opsListen, "paths", "/healthz /readyz /metrics")
+	}
+	if os.Getenv(ops.MetricsTokenEnv) == "" && !ops.Loopback(opsListen) {
+		log.Info("/metrics answers only clients on this machine; set " + ops.MetricsTokenEnv + " (a bearer token) for a remote scraper")
+	}
 	bot, err := slack.New(slack.Config{Registry: a.Registry, SigningSecret: signing, BotToken: botToken, AppToken: appToken,
-		APIURL: *apiURL, StuckAfter: *stuck, Logger: log, ApprovalsChannel: approvals})
+		APIURL: *apiURL, StuckAfter: *stuck, Logger: log, Ops: opsHandler, ApprovalsChannel: approvals})
 	if err != nil {
 		return err
 	}

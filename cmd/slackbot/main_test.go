@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -25,6 +26,8 @@ func TestStartsOnTheSimulator(t *testing.T) {
 	t.Setenv("CCC_BACKEND", "sim")
 	t.Setenv("CCC_AUDIT_FILE", "off")
 	t.Setenv("CCC_TOKEN_SECRET", "cmd-test-token-secret-of-32-bytes!!")
+	t.Setenv("CCC_METRICS_TOKEN", "")
+	t.Setenv("SLACK_OPS_ADDR", "")
 
 	got := make(chan string, 4)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -86,6 +89,85 @@ func TestStartsOnTheSimulator(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no reply on the response_url")
+	}
+	// The operations endpoints share the bot's listener: ready, and the
+	// board's reads counted.
+	if code, body := get(t, base+"/readyz", ""); code != 200 || !strings.Contains(body, `"status":"ready"`) {
+		t.Errorf("readyz: %d %s", code, body)
+	}
+	if code, body := get(t, base+"/metrics", ""); code != 200 || !strings.Contains(body, `cccops_calls_total{action="ListAgentStates",class="read",result="ok"}`) {
+		t.Errorf("metrics: %d\n%s", code, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+}
+
+func get(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// freeAddr is a loopback address nobody listens on (for a flag that wants one).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// With --ops-addr (Socket Mode, or a Slack listener on a public URL) the
+// probes and /metrics move to that address, and /metrics wants the token.
+func TestOpsAddrServesTheEndpointsApart(t *testing.T) {
+	const token = "metrics-token-of-the-bot-0123456789"
+	t.Setenv("SLACK_SIGNING_SECRET", "cmd-test-signing-secret")
+	t.Setenv("SLACK_ADDR", "127.0.0.1:0")
+	t.Setenv("SLACK_BOT_TOKEN", "")
+	t.Setenv("SLACK_APP_TOKEN", "")
+	t.Setenv("CCC_BACKEND", "sim")
+	t.Setenv("CCC_AUDIT_FILE", "off")
+	t.Setenv("CCC_TOKEN_SECRET", "cmd-test-token-secret-of-32-bytes!!")
+	t.Setenv("CCC_METRICS_TOKEN", token)
+	opsAddr := freeAddr(t)
+	t.Setenv("SLACK_OPS_ADDR", opsAddr)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(a string) { addrc <- a }) }()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("run ended early: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("not ready in 30 s")
+	}
+	if code, _ := get(t, "http://"+opsAddr+"/healthz", ""); code != 200 {
+		t.Errorf("healthz on --ops-addr: %d", code)
+	}
+	if code, _ := get(t, "http://"+opsAddr+"/metrics", ""); code != http.StatusUnauthorized {
+		t.Errorf("metrics without the token: %d", code)
+	}
+	if code, body := get(t, "http://"+opsAddr+"/metrics", token); code != 200 || !strings.Contains(body, "cccops_confirmations_pending 0") {
+		t.Errorf("metrics with the token: %d\n%s", code, body)
+	}
+	if code, _ := get(t, "http://"+addr+"/metrics", token); code != http.StatusNotFound {
+		t.Errorf("metrics on the Slack listener too: %d", code)
 	}
 	cancel()
 	if err := <-done; err != nil {

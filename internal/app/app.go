@@ -54,6 +54,7 @@ type Config struct {
 	ExternalLimit  int // external-class calls per hour per principal; 0 → 10, negative → no limit
 	Filter         tools.Filter
 	Logger         *slog.Logger
+	Observe        func(policy.Record) // sees every gate record (metrics); see policy.Config
 }
 
 // envTag is the "[VAR]" at the end of a flag's usage that names the
@@ -246,7 +247,7 @@ func Open(cfg Config) (*App, error) {
 		return fail(fmt.Errorf("--approval-ttl / CCC_APPROVAL_TTL %v: use a positive duration such as 15m", cfg.ApprovalTTL))
 	}
 	pcfg := policy.Config{TokenTTL: cfg.TokenTTL, ReadOnly: cfg.ReadOnly, Logger: cfg.Logger, Limits: limits(cfg.RateLimit, cfg.ExternalLimit),
-		Store: st, Approvals: approvals, ApprovalTTL: cfg.ApprovalTTL}
+		Store: st, Approvals: approvals, ApprovalTTL: cfg.ApprovalTTL, Observe: cfg.Observe}
 	if cfg.TokenSecret != "" {
 		pcfg.Secret = []byte(cfg.TokenSecret)
 	}

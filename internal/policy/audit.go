@@ -28,18 +28,24 @@ type Record struct {
 	Reason     string         `json:"reason,omitempty"`
 }
 
-// Record writes r as one JSON line to the audit writer. It fills in the time
+// Record hands r (without its arguments) to Config.Observe, then writes it
+// as one JSON line to the audit writer. It fills in the time
 // and the argument digest when they are missing, redacts the arguments
 // (Redact) and masks phone numbers in the reason (MaskText). It never fails
 // the call: a write error is logged (without the record) and dropped.
 func (g *Gate) Record(r Record) {
-	if g.audit == io.Discard {
-		return // auditing is off: do not pay for redaction and encoding
-	}
 	if r.Time.IsZero() {
 		r.Time = g.now()
 	}
 	r.Time = r.Time.UTC()
+	if g.observe != nil { // metrics count every record, audited or not
+		o := r
+		o.Args = nil // an observer never sees raw arguments
+		g.observe(o)
+	}
+	if g.audit == io.Discard {
+		return // auditing is off: do not pay for redaction and encoding
+	}
 	if r.ArgsDigest == "" && r.Args != nil {
 		r.ArgsDigest = Digest(r.Args)
 	}

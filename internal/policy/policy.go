@@ -123,6 +123,10 @@ type Config struct {
 	Now      func() time.Time
 	Logger   *slog.Logger
 	Limits   Limits // per-principal token buckets; zero → DefaultLimits
+	// Observe, when set, is called with every record (metrics), whether
+	// auditing is on or off; Args is always nil and Reason is not masked
+	// yet (never log it). It must be quick and safe for concurrent use.
+	Observe func(Record)
 }
 
 // DefaultTokenTTL is how long a confirmation token stays valid by default.
@@ -142,6 +146,7 @@ type Gate struct {
 	now         func() time.Time
 	log         *slog.Logger
 	store       store.Store
+	observe     func(Record)
 
 	auditMu sync.Mutex
 	audit   io.Writer
@@ -161,6 +166,7 @@ func New(cfg Config) (*Gate, error) {
 		log:         cfg.Logger,
 		audit:       cfg.Audit,
 		store:       cfg.Store,
+		observe:     cfg.Observe,
 	}
 	if g.log == nil {
 		g.log = slog.Default()

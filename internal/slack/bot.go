@@ -62,6 +62,10 @@ type Config struct {
 	HTTPClient   *http.Client
 	Logger       *slog.Logger
 	Now          func() time.Time
+
+	// Ops serves /healthz, /readyz and /metrics (internal/ops) on the
+	// bot's listener; nil: only a plain /healthz.
+	Ops http.Handler
 }
 
 // Bot serves /ccc.
@@ -184,11 +188,17 @@ func principal(teamID, userID, name string) policy.Principal {
 }
 
 // Handler serves POST /slack/commands, POST /slack/interactions and
-// GET /healthz.
+// the operations endpoints of Config.Ops (or a plain GET /healthz).
 func (b *Bot) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /slack/commands", b.serveCommand)
 	mux.HandleFunc("POST /slack/interactions", b.serveInteraction)
+	if b.cfg.Ops != nil {
+		for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+			mux.Handle(p, b.cfg.Ops)
+		}
+		return mux
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
