@@ -49,6 +49,8 @@ type Config struct {
 	ExternalLimit  int // external-class calls per hour per principal; 0 → 10, negative → no limit
 	Filter         tools.Filter
 	Logger         *slog.Logger
+
+	ReadOnlySecrets bool // read-only mode lists and allows secret tools too
 }
 
 // envTag is the "[VAR]" at the end of a flag's usage that names the
@@ -121,7 +123,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AuditPath, "audit", "stderr", "audit log: a file path (appended, fsync per record), stderr, stdout, or off [CCC_AUDIT_FILE]")
 	fs.StringVar(&c.TokenSecret, "token-secret", "", "HMAC key of confirmation tokens, at least 16 bytes (32 random bytes recommended); prefer the env var [CCC_TOKEN_SECRET]")
 	fs.DurationVar(&c.TokenTTL, "confirm-ttl", policy.DefaultTokenTTL, "how long a confirmation stays valid [CCC_CONFIRM_TTL]")
-	fs.BoolVar(&c.ReadOnly, "read-only", false, "list and allow only read-class tools [CCC_READ_ONLY]")
+	fs.BoolVar(&c.ReadOnly, "read-only", false, "list and allow only read-class tools (no credential-returning ones) [CCC_READ_ONLY]")
+	fs.BoolVar(&c.ReadOnlySecrets, "read-only-secrets", false, "with --read-only, list and allow the 4 credential-returning (secret) tools too [CCC_READ_ONLY_SECRETS]")
 	fs.IntVar(&c.RateLimit, "rate-limit", 0, "calls per minute each principal may make (0: 600; -1: no limit) [CCC_RATE_LIMIT]")
 	fs.IntVar(&c.ExternalLimit, "external-rate-limit", 0, "external calls (real calls, SMS) per hour each principal may make (0: 10; -1: no limit) [CCC_EXTERNAL_RATE_LIMIT]")
 	fs.Var(listFlag{&c.Filter.Toolsets}, "toolsets", "comma-separated toolsets to enable (default all) [CCC_TOOLSETS]")
@@ -217,7 +220,7 @@ func Open(cfg Config) (*App, error) {
 		a.Backend = "a CCC simulator at " + client.Endpoint() + " (simulated data; no real calls)"
 	}
 
-	pcfg := policy.Config{TokenTTL: cfg.TokenTTL, ReadOnly: cfg.ReadOnly, Logger: cfg.Logger, Limits: limits(cfg.RateLimit, cfg.ExternalLimit)}
+	pcfg := policy.Config{TokenTTL: cfg.TokenTTL, ReadOnly: cfg.ReadOnly, ReadOnlySecrets: cfg.ReadOnlySecrets, Logger: cfg.Logger, Limits: limits(cfg.RateLimit, cfg.ExternalLimit)}
 	if cfg.TokenSecret != "" {
 		pcfg.Secret = []byte(cfg.TokenSecret)
 	}

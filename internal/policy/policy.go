@@ -72,11 +72,15 @@ type Config struct {
 	File     *File         // nil → defaults: read, secret → allow; write, destructive, external → confirm
 	Secret   []byte        // HMAC key for confirmation tokens; empty → random per process (with a warning)
 	TokenTTL time.Duration // how long a confirmation stays valid; default 5 minutes
-	ReadOnly bool          // only read and secret actions; the rest are denied
+	ReadOnly bool          // only read actions; the rest are denied
 	Audit    io.Writer     // where Record writes JSON lines; nil → discarded
 	Now      func() time.Time
 	Logger   *slog.Logger
 	Limits   Limits // per-principal token buckets; zero → DefaultLimits
+
+	// ReadOnlySecrets lets secret (credential-returning) actions through in
+	// read-only mode as well.
+	ReadOnlySecrets bool
 }
 
 // DefaultTokenTTL is how long a confirmation token stays valid by default.
@@ -88,6 +92,7 @@ type Gate struct {
 	secret   []byte
 	ttl      time.Duration
 	readOnly bool
+	roSecret bool
 	now      func() time.Time
 	log      *slog.Logger
 
@@ -109,6 +114,7 @@ func New(cfg Config) (*Gate, error) {
 		file:     cfg.File,
 		ttl:      cfg.TokenTTL,
 		readOnly: cfg.ReadOnly,
+		roSecret: cfg.ReadOnlySecrets,
 		now:      cfg.Now,
 		log:      cfg.Logger,
 		audit:    cfg.Audit,
@@ -176,6 +182,12 @@ func (g *Gate) IsApprover(p Principal) bool {
 // actions.
 func (g *Gate) ReadOnly() bool { return g.readOnly }
 
+// ReadOnlyAllows reports whether read-only mode (if on) lets an access class
+// through: read always, secret only with ReadOnlySecrets.
+func (g *Gate) ReadOnlyAllows(a spec.Access) bool {
+	return !g.readOnly || a == read || a == secret && g.roSecret
+}
+
 // Decide answers whether c may run. It never trusts c.Access or c.Toolset
 // for the decision: both come from the reviewed table and the spec.
 func (g *Gate) Decide(c Call) Decision {
@@ -196,7 +208,7 @@ func (g *Gate) Decide(c Call) Decision {
 		return Decision{Verdict: Deny, Rule: "no-principal",
 			Reason: "the request carries no principal, so nobody could be held to it; the adapter must identify the caller"}
 	}
-	if g.readOnly && !access.ReadOnly() {
+	if !g.ReadOnlyAllows(access) {
 		return Decision{Verdict: Deny, Rule: "config:read-only",
 			Reason: fmt.Sprintf("this server runs read-only, so %s (%s) is refused; an operator must restart it without read-only mode to change anything", c.Action, access)}
 	}
