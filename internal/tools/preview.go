@@ -53,8 +53,37 @@ func riskSentence(a spec.Access) string {
 	return "Risk: read only."
 }
 
-func argLines(args map[string]any) string {
+// ClearPreview is a preview made by Preview from args, with the arguments
+// shown in full — phone numbers and e-mail addresses unmasked, credentials
+// still left out — for the person who confirms the call in their own client
+// and must see exactly whom it reaches. Logs, the audit and shared channels
+// keep the masked preview.
+func ClearPreview(preview string, args map[string]any) string {
+	masked, clear := argLines(args), clearArgLines(args)
+	if masked == clear || !strings.HasSuffix(preview, "Arguments: "+masked) {
+		return preview
+	}
+	return strings.TrimSuffix(preview, masked) + clear
+}
+
+// clearArgLines is argLines without masking: only what Redact drops
+// (credentials) stays out, and nested objects stay masked.
+func clearArgLines(args map[string]any) string {
 	red := policy.Redact(args)
+	clear := make(map[string]any, len(red))
+	for k, v := range red {
+		if _, nested := args[k].(map[string]any); nested {
+			clear[k] = v
+		} else {
+			clear[k] = args[k]
+		}
+	}
+	return argText(clear)
+}
+
+func argLines(args map[string]any) string { return argText(policy.Redact(args)) }
+
+func argText(red map[string]any) string {
 	keys := make([]string, 0, len(red))
 	for k := range red {
 		if k != "InstanceId" {
