@@ -36,7 +36,10 @@ func elicitSupport(ctx context.Context) (can, modern bool) {
 }
 
 func (s *Server) confirmParams(p policy.Principal, pend *tools.Pending) mcp.ElicitationParams {
-	msg := pend.Preview
+	// The form is the user's own client: the person who confirms sees the
+	// numbers in full, so a swapped destination cannot get a yes. The
+	// audit and logs keep the masked preview.
+	msg := tools.ClearPreview(pend.Preview, pend.Args)
 	if pend.Reason != "" {
 		msg += "\n\nWhy you are asked: " + pend.Reason
 	}
@@ -88,8 +91,10 @@ func (s *Server) confirm(ctx context.Context, p policy.Principal, name string, a
 			s.recordNotRun(p, res.Tool, pend, "expired", fmt.Sprintf("no answer within %s", wait.Round(time.Second)))
 			return mcp.NewToolResultError(fmt.Sprintf("Nobody answered the confirmation within %s. Nothing ran. Call the tool again when the user is ready to confirm.", wait.Round(time.Second)))
 		}
+		// The library's error stays in the log; the user gets words.
+		s.log.Warn("could not send the confirmation question", "tool", res.Tool.Name, "error", err)
 		s.recordNotRun(p, res.Tool, pend, "error", "could not ask the user")
-		return mcp.NewToolResultError("Could not ask the user to confirm (" + err.Error() + "). Nothing ran.")
+		return mcp.NewToolResultError("Could not ask the user to confirm: the client did not take the question or the connection broke. Nothing ran. Call the tool again when the client is connected.")
 	}
 	return s.settle(ctx, p, name, args, res.Tool, pend, answer)
 }
@@ -113,7 +118,11 @@ func (s *Server) waitFor(pend *tools.Pending) time.Duration {
 func (s *Server) resume(ctx context.Context, p policy.Principal, name string, args map[string]any, rt mcp.MultiRoundTripParams) *mcp.CallToolResult {
 	t, ok := s.reg.Lookup(name)
 	if !ok {
-		return renderError(&tools.Error{Kind: tools.KindUnknownTool, Message: fmt.Sprintf("unknown tool %q; find tools with find_actions or tools/list", name)})
+		// The registry words the answer (and audits a hidden tool's refusal).
+		if _, err := s.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: name, Args: args}); err != nil {
+			return s.renderError(err)
+		}
+		return errorResult(fmt.Sprintf("No tool named %q on this server; nothing ran.", name), nil)
 	}
 	st, err := s.open(rt.RequestState)
 	if err != nil || st.Principal != p.ID || !strings.EqualFold(st.Tool, t.Name) {
@@ -156,7 +165,7 @@ func (s *Server) settle(ctx context.Context, p policy.Principal, name string, ar
 	}
 	res, err := s.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: name, Args: args, Confirmation: &tools.Confirmation{Token: pend.Token, Approver: p}})
 	if err != nil {
-		return renderError(err)
+		return s.renderError(err)
 	}
 	if res.Status != tools.StatusOK {
 		return mcp.NewToolResultError("The call still waits for a confirmation after the user's yes; nothing ran. Report this to the operator.")
