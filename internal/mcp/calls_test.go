@@ -19,6 +19,7 @@ import (
 // name, another case, '-' for '_'), and an unknown name is an isError result
 // that suggests the nearest tools — never mcp-go's bare -32602.
 func TestToolsCallAcceptsEverySpellingAndSuggestsForUnknownNames(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, modern := range []bool{false, true} {
 		t.Run(fmt.Sprintf("modern=%v", modern), func(t *testing.T) {
@@ -52,6 +53,7 @@ func TestToolsCallAcceptsEverySpellingAndSuggestsForUnknownNames(t *testing.T) {
 // In gateway mode the three gateway tools answer to any case, and an
 // action's own name points to call_action with a JSON example.
 func TestGatewayToolsCallSpellings(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gateway())
 	c := e.inProcess(t, false, nil)
 	if res := callTool(t, c, "FIND_ACTIONS", map[string]any{"query": "agent states"}); res.IsError {
@@ -76,6 +78,7 @@ var dump = regexp.MustCompile(`&\{|Got:|Want:|Missing:|map\[|Go struct`)
 // expects in words. Driven through a real mcp-go client over every tool
 // with missing, unknown and wrongly typed arguments.
 func TestValidationErrorsAreWordsNotStructDumps(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.inProcess(t, false, nil)
 	wrong := func(p string, typ, items string) any {
@@ -145,6 +148,7 @@ func TestValidationErrorsAreWordsNotStructDumps(t *testing.T) {
 // A rate-limited call gives the retry time once in its text, and
 // retry_after_seconds in its structured content.
 func TestRateLimitedCallSaysWhenOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *app.Config, _ *Options) { c.RateLimit = 1 })
 	c := e.inProcess(t, false, nil)
 	if res := callTool(t, c, "list_agent_states", nil); res.IsError {
@@ -166,6 +170,7 @@ func TestRateLimitedCallSaysWhenOnce(t *testing.T) {
 // by name is refused by the gate, audited, and never reaches CCC;
 // --read-only-secrets brings them back.
 func TestReadOnlyHidesAndRefusesSecretTools(t *testing.T) {
+	t.Parallel()
 	var secrets []*tools.Tool
 	for _, tl := range catalog(t) {
 		if tl.Access == "secret" {
@@ -217,6 +222,7 @@ func TestReadOnlyHidesAndRefusesSecretTools(t *testing.T) {
 // The person confirming in their own client sees the numbers in full; the
 // audit and the result the model reads keep them masked.
 func TestConfirmationFormShowsFullNumbersAuditStaysMasked(t *testing.T) {
+	t.Parallel()
 	const callee, caller = "13912349000", "13800001111"
 	e := newEnv(t)
 	h := decline()
@@ -247,6 +253,7 @@ func TestConfirmationFormShowsFullNumbersAuditStaysMasked(t *testing.T) {
 // internal/mcp adds no prefix of its own to the registry's message, and a
 // library error never reaches the user as its own text.
 func TestErrorsKeepTheRegistryWordsAndHideLibraryText(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const msg = "confirmation refused: the token expired; ask again"
 	out := text(e.srv.renderError(&tools.Error{Kind: tools.KindRefused, Message: msg}))
@@ -265,6 +272,7 @@ func TestErrorsKeepTheRegistryWordsAndHideLibraryText(t *testing.T) {
 // with a default instance), and a call_action example in the JSON
 // call_action takes, which passes validation.
 func TestDescribeActionTextIsACorrectCallAction(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gateway())
 	c := e.inProcess(t, false, nil)
 	example := regexp.MustCompile(`(?m)^\{"name":.*\}$`)
@@ -310,6 +318,7 @@ func TestDescribeActionTextIsACorrectCallAction(t *testing.T) {
 
 // Filters that leave nothing refuse to build a server, with the reason.
 func TestNoServerWithoutTools(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		opt  envOpt
 		want string
@@ -327,6 +336,7 @@ func TestNoServerWithoutTools(t *testing.T) {
 // Prompts, their descriptions, the instructions and the overview name only
 // tools the server lists.
 func TestPromptsAndInstructionsNameOnlyListedTools(t *testing.T) {
+	t.Parallel()
 	all := catalog(t)
 	for _, tc := range []struct {
 		name string
