@@ -73,6 +73,9 @@ type HTTPConfig struct {
 	MaxSessionsPerToken int
 	// Now is the clock of session expiry (tests).
 	Now func() time.Time
+	// OAuth, when set, authenticates the bearer tokens that are not in
+	// Tokens (which may then be empty) and serves its metadata.
+	OAuth BearerAuth
 }
 
 // HTTPHandler is the hardened streamable HTTP endpoint: Origin check,
@@ -97,7 +100,7 @@ type namedToken struct {
 // HTTPHandler builds the HTTP endpoint. It refuses to build one without
 // tokens.
 func (s *Server) HTTPHandler(cfg HTTPConfig) (*HTTPHandler, error) {
-	if len(cfg.Tokens) == 0 {
+	if len(cfg.Tokens) == 0 && cfg.OAuth == nil {
 		return nil, errors.New("HTTP mode needs at least one bearer token: set CCC_MCP_TOKENS=name=token or --tokens-file")
 	}
 	if cfg.Path == "" {
@@ -266,6 +269,9 @@ func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			httpError(w, http.StatusInternalServerError, "internal server error; try again, and report it if it repeats")
 		}
 	}()
+	if h.cfg.OAuth != nil && h.cfg.OAuth.ServeMetadata(w, r) {
+		return
+	}
 	if r.URL.Path != h.cfg.Path {
 		httpError(w, http.StatusNotFound, "not found; the MCP endpoint is "+h.cfg.Path)
 		return
@@ -280,6 +286,18 @@ func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, status := h.authenticate(r)
+	if status != 0 && h.cfg.OAuth != nil {
+		// A refusal written by the OAuth check closes the connection too;
+		// the header is taken back when the token is good.
+		w.Header().Set("Connection", "close")
+		var ok bool
+		if p, ok = h.cfg.OAuth.Authenticate(w, r); !ok {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+			return
+		}
+		w.Header().Del("Connection")
+		status = 0
+	}
 	if status != 0 {
 		challenge := `Bearer realm="cccops"`
 		msg := "missing bearer token: send Authorization: Bearer <token>"

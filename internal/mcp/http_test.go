@@ -16,6 +16,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/cccops/cccops/internal/oauth/oauthtest"
 )
 
 const (
@@ -499,6 +501,25 @@ func TestHTTPStalledBodiesAreClosed(t *testing.T) {
 	r.initialize(map[string]any{})
 	if res := r.rpc(2, "tools/list", nil); res.status != http.StatusOK {
 		t.Fatalf("after the stalled clients: %d %s", res.status, res.body)
+	}
+}
+
+// With OAuth on, the provider's 401 closes a stalled connection too.
+func TestHTTPStalledBodiesAreClosedUnderOAuth(t *testing.T) {
+	e := newEnv(t)
+	idp := oauthtest.Start(t, "", "oidc")
+	url := e.serveOAuth(t, idp, nil)
+	for _, auth := range []string{"", "Authorization: Bearer not-a-jwt-at-all\r\n"} {
+		got := stalled(t, url, auth, 15*time.Second)
+		if !strings.HasPrefix(got, "HTTP/1.1 401") || !strings.Contains(got, "Connection: close") {
+			t.Fatalf("OAuth, stalled body (%q): %q", auth, got)
+		}
+	}
+	// A good token still gets a working, kept-alive exchange.
+	r := &raw{t: t, url: url, token: mint(idp, url, "alice", nil)}
+	r.initialize(map[string]any{})
+	if res := r.rpc(2, "tools/list", nil); res.status != http.StatusOK || res.header.Get("Connection") == "close" {
+		t.Fatalf("OAuth request after the stalled ones: %d %v", res.status, res.header)
 	}
 }
 

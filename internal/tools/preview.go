@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -53,17 +54,27 @@ func riskSentence(a spec.Access) string {
 	return "Risk: read only."
 }
 
-// ClearPreview is a preview made by Preview from args, with the arguments
-// shown in full — phone numbers and e-mail addresses unmasked, credentials
-// still left out — for the person who confirms the call in their own client
-// and must see exactly whom it reaches. Logs, the audit and shared channels
-// keep the masked preview.
+// ClearPreview is a preview made by Preview from args (as the gate stores
+// it, masked), with its arguments line shown in full — phone numbers and
+// e-mail addresses unmasked, credentials still left out — for the person
+// who confirms the call in their own client and must see exactly whom it
+// reaches. Logs, the audit and shared channels keep the masked preview.
 func ClearPreview(preview string, args map[string]any) string {
-	masked, clear := argLines(args), clearArgLines(args)
-	if masked == clear || !strings.HasSuffix(preview, "Arguments: "+masked) {
+	const label = "Arguments: "
+	i := strings.LastIndex(preview, "\n"+label)
+	switch {
+	case i >= 0:
+		i++
+	case strings.HasPrefix(preview, label):
+		i = 0
+	default:
 		return preview
 	}
-	return strings.TrimSuffix(preview, masked) + clear
+	clear := clearArgLines(args)
+	if clear == "" {
+		return preview
+	}
+	return preview[:i] + label + clear
 }
 
 // clearArgLines is argLines without masking: only what Redact drops
@@ -184,4 +195,62 @@ func (r *Registry) usersDetail(ctx context.Context, p policy.Principal, inst str
 		fmt.Fprintf(&b, "• %s (%s, UserId %s)\n", str(detail, "DisplayName"), str(detail, "LoginName"), uid)
 	}
 	return b.String()
+}
+
+// shown is the preview of a call that waits for a yes, with what it
+// depended on: for ResetUserStatus, the agents and the states shown, which
+// recheckReset compares with the states when the yes comes.
+func (r *Registry) shown(ctx context.Context, p policy.Principal, t *Tool, args map[string]any) policy.Shown {
+	s := policy.Shown{Text: r.Preview(ctx, p, t, args)}
+	if t.Action != "ResetUserStatus" {
+		return s
+	}
+	inst, _ := args["InstanceId"].(string)
+	rows, err := r.agentRows(ctx, p, inst, 0)
+	if err != nil {
+		return s
+	}
+	list, _ := args["RamIdList"].([]any)
+	want := map[string]bool{}
+	for _, id := range list {
+		want[fmt.Sprint(id)] = true
+	}
+	var guard []AgentRow
+	for _, a := range rows {
+		if (len(list) == 0 && a.Abnormal()) || want[a.RamID] {
+			guard = append(guard, a)
+		}
+	}
+	s.Guard, _ = json.Marshal(guard)
+	return s
+}
+
+// recheckReset reads the agents shown in a reset's preview again and
+// refuses the reset when any of them changed state since.
+func (r *Registry) recheckReset(ctx context.Context, p policy.Principal, instance string, guard json.RawMessage) error {
+	var shown []AgentRow
+	if len(guard) == 0 || json.Unmarshal(guard, &shown) != nil {
+		return nil // nothing was shown to compare with (the states could not be read at preview time)
+	}
+	_, changed, err := r.CheckUnchanged(ctx, p, instance, shown)
+	if err != nil {
+		return fmt.Errorf("the agents' states could not be read again, so nothing was reset: %s; run the reset again", errText(err))
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	lines := make([]string, len(changed))
+	for i, c := range changed {
+		lines[i] = "• " + c.String()
+	}
+	return fmt.Errorf("the state changed since the preview, so nothing was reset:\n%s\nRun the reset again to see the current state", strings.Join(lines, "\n"))
+}
+
+// errText is an error's words for people.
+func errText(err error) string {
+	var te *Error
+	if errors.As(err, &te) {
+		return te.Message
+	}
+	return err.Error()
 }
