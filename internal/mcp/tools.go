@@ -99,13 +99,15 @@ func (s *Server) route(_ context.Context, _ any, req *mcp.CallToolRequest) {
 
 // canonical is the listed name a spelling stands for.
 func (s *Server) canonical(name string) (string, bool) {
-	if s.opts.Gateway {
-		n := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "-", "_"))
-		for _, g := range s.names {
-			if n == g {
-				return g, true
-			}
+	// The server's own tools (the gateway's three, get_approval) in any
+	// case, then the registry's spellings.
+	n := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "-", "_"))
+	for _, g := range s.names {
+		if n == g {
+			return g, true
 		}
+	}
+	if s.opts.Gateway {
 		return "", false
 	}
 	if t, ok := s.reg.Lookup(name); ok && s.mcp.GetTool(t.Name) != nil {
