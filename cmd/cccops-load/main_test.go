@@ -21,7 +21,7 @@ func TestSmallRunPrintsEveryFigure(t *testing.T) {
 	got := out.String()
 	for _, want := range []string{
 		"raw SDK CommonRequest", "ccc.Client.Call", "registry Invoke", "MCP tools/call in-process", "MCP tools/call streamable HTTP",
-		"calls/s", "tools/list bytes", "default    89", "read-only  58", "gateway    3",
+		"calls/s", "tools/list bytes", "default    89", "read-only  54", "gateway    3",
 		"overhead at p50, registry Invoke", "throughput over HTTP, 8 clients", "start to first tools/list", "idle RSS",
 		"Slack ack p99", "/ccc agents",
 	} {

@@ -45,6 +45,10 @@ type options struct {
 	outputSchemas bool
 	origins       string
 	sessionIdle   time.Duration
+	headerTimeout time.Duration
+	bodyTimeout   time.Duration
+	maxConns      int
+	maxSessions   int
 	tokensFile    string
 	listTools     bool
 	logLevel      string
@@ -67,6 +71,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.outputSchemas, "output-schemas", false, "publish each tool's output schema [CCC_MCP_OUTPUT_SCHEMAS]")
 	fs.StringVar(&o.origins, "allowed-origins", "", "comma-separated browser origins allowed to call over HTTP; any other Origin gets 403 [CCC_MCP_ALLOWED_ORIGINS]")
 	fs.DurationVar(&o.sessionIdle, "session-idle", mcp.DefaultSessionIdle, "end HTTP sessions idle this long [CCC_MCP_SESSION_IDLE]")
+	fs.DurationVar(&o.headerTimeout, "header-timeout", mcp.DefaultHeaderTimeout, "HTTP: time a client has to send a request's headers [CCC_MCP_HEADER_TIMEOUT]")
+	fs.DurationVar(&o.bodyTimeout, "body-timeout", mcp.DefaultBodyTimeout, "HTTP: time a client has to send a request's body after its headers; then 408 and the connection is closed [CCC_MCP_BODY_TIMEOUT]")
+	fs.IntVar(&o.maxConns, "max-conns", mcp.DefaultMaxConns, "HTTP: most open connections; more are answered 503 at once [CCC_MCP_MAX_CONNS]")
+	fs.IntVar(&o.maxSessions, "max-sessions-per-token", mcp.DefaultMaxSessionsPerToken, "HTTP: most open sessions of one bearer token; more are refused with 429 [CCC_MCP_MAX_SESSIONS_PER_TOKEN]")
 	fs.StringVar(&o.tokensFile, "tokens-file", "", "file of bearer tokens, one name=token per line; adds to CCC_MCP_TOKENS [CCC_MCP_TOKENS_FILE]")
 	fs.BoolVar(&o.listTools, "list-tools", false, "print the names of the tools this configuration lists, then exit")
 	fs.StringVar(&o.logLevel, "log-level", "info", "stderr log level: debug, info, warn, error [CCC_LOG_LEVEL]")
@@ -89,6 +97,22 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	case "stdio", "http":
 	default:
 		return nil, fmt.Errorf("unknown --transport %q: use stdio or http", o.transport)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"session-idle", o.sessionIdle}, {"header-timeout", o.headerTimeout}, {"body-timeout", o.bodyTimeout}} {
+		if d.v <= 0 {
+			return nil, fmt.Errorf("--%s %s: give a positive duration such as 30s or 5m", d.name, d.v)
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+	}{{"max-conns", o.maxConns}, {"max-sessions-per-token", o.maxSessions}} {
+		if n.v <= 0 {
+			return nil, fmt.Errorf("--%s %d: give a positive number", n.name, n.v)
+		}
 	}
 	switch o.auth {
 	case "tokens":
@@ -267,7 +291,8 @@ func serveHTTP(ctx context.Context, srv *mcp.Server, o *options, tokens map[stri
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
 	}
-	cfg := mcp.HTTPConfig{Tokens: tokens, AllowedOrigins: app.SplitList(o.origins), SessionIdle: o.sessionIdle}
+	cfg := mcp.HTTPConfig{Tokens: tokens, AllowedOrigins: app.SplitList(o.origins), SessionIdle: o.sessionIdle,
+		HeaderTimeout: o.headerTimeout, BodyTimeout: o.bodyTimeout, MaxConns: o.maxConns, MaxSessionsPerToken: o.maxSessions}
 	var rs *oauth.Server
 	if len(issuers) > 0 {
 		resource, err := resourceURL(o.publicURL, ln.Addr())
@@ -293,19 +318,12 @@ func serveHTTP(ctx context.Context, srv *mcp.Server, o *options, tokens map[stri
 	}
 	// The probes and /metrics sit beside the MCP endpoint, outside its
 	// bearer and Origin checks (/metrics has its own protection).
-	var root http.Handler = h
+	hs := h.Server(log.New(stderr, "mcp-server http: ", log.LstdFlags))
 	if opsHandler != nil {
 		mux := http.NewServeMux()
 		ops.Mount(mux, opsHandler)
 		mux.Handle("/", h)
-		root = mux
-	}
-	hs := &http.Server{
-		Handler:           root,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          log.New(stderr, "mcp-server http: ", log.LstdFlags),
+		hs.Handler = mux
 	}
 	names := make([]string, 0, len(tokens))
 	for n := range tokens {
@@ -323,7 +341,7 @@ func serveHTTP(ctx context.Context, srv *mcp.Server, o *options, tokens map[stri
 			ln.Addr(), mcp.DefaultPath, o.auth, rs.Resource(), strings.Join(iss, ", "), strings.Join(names, ", "))
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(h.Listener(ln)) }()
 	select {
 	case err := <-errc:
 		return err

@@ -214,9 +214,71 @@ func TestListToolsFlag(t *testing.T) {
 	}
 	out, _, _ := runBin(t, childEnv(), "--list-tools", "--backend", "sim", "--read-only")
 	for _, n := range strings.Fields(out) {
-		if n == "reset_user_status" || n == "dial_ex" {
+		// Neither risky tools nor the credential-returning (secret) ones.
+		if n == "reset_user_status" || n == "dial_ex" || n == "request_login_info" || n == "get_turn_credentials" {
 			t.Errorf("--read-only lists %s", n)
 		}
+	}
+	if n := len(strings.Fields(out)); n != 54 {
+		t.Errorf("--read-only lists %d tools, want the 54 reads", n)
+	}
+	out, _, _ = runBin(t, childEnv("CCC_READ_ONLY_SECRETS=true"), "--list-tools", "--backend", "sim", "--read-only")
+	if !strings.Contains(out, "request_login_info") || len(strings.Fields(out)) != 58 {
+		t.Errorf("--read-only with CCC_READ_ONLY_SECRETS lists:\n%s", out)
+	}
+}
+
+// Filters that leave no tool refuse to start, saying why.
+func TestFiltersThatLeaveNothingRefuseToStart(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--toolsets", "agents", "--tools", "list_agent_states"}, "list_agent_states is in toolset reports"},
+		{[]string{"--read-only", "--tools", "reset_user_status"}, "read-only mode leaves no tool"},
+		{[]string{"--tools", "dial_ex", "--exclude-tools", "DialEx"}, "also in --exclude-tools"},
+	} {
+		for _, list := range []bool{false, true} {
+			args := append([]string{"--backend", "sim", "--audit", "off"}, tc.args...)
+			if list {
+				args = append(args, "--list-tools")
+			}
+			out, errOut, code := runBin(t, childEnv(), args...)
+			if code == 0 || !strings.Contains(errOut, tc.want) || out != "" {
+				t.Errorf("%v: exit %d, stdout %q, stderr %s", args, code, out, errOut)
+			}
+		}
+	}
+}
+
+// One unparsable line (NaN in the arguments) and the end of input: the
+// binary answers what it can and exits, without waiting for an answer by
+// id that mcp-go never sends.
+func TestBadStdioLineThenEOFExits(t *testing.T) {
+	cmd := exec.Command(binary(t), "--backend", "sim", "--audit", "off")
+	cmd.Env = childEnv()
+	cmd.Stdin = strings.NewReader(strings.Join([]string{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"0"}}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_agent_states","arguments":{"PageSize":NaN}}}`,
+	}, "\n") + "\n")
+	var out syncBuf
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("still running 20 s after end of input; wrote:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), `"id":null`) || !strings.Contains(out.String(), `"id":1,`) {
+		t.Fatalf("answers:\n%s", out.String())
 	}
 }
 
@@ -228,6 +290,12 @@ func TestRefusals(t *testing.T) {
 	_, errOut, code = runBin(t, childEnv(), "--backend", "sim", "--transport", "http", "--addr", "0.0.0.0:0")
 	if code == 0 || !strings.Contains(errOut, "token") {
 		t.Errorf("HTTP on 0.0.0.0 without tokens: exit %d, %s", code, errOut)
+	}
+	for _, bad := range [][]string{{"--body-timeout", "0"}, {"--header-timeout", "-1s"}, {"--max-conns", "0"}, {"--max-sessions-per-token", "-3"}, {"--session-idle", "0"}} {
+		_, errOut, code = runBin(t, childEnv(), append([]string{"--backend", "sim", "--transport", "http"}, bad...)...)
+		if code == 0 || !strings.Contains(errOut, bad[0]) || !strings.Contains(errOut, "positive") {
+			t.Errorf("%v: exit %d, %s", bad, code, errOut)
+		}
 	}
 	_, errOut, code = runBin(t, childEnv(), "--transport", "carrier-pigeon")
 	if code == 0 || !strings.Contains(errOut, "stdio or http") {

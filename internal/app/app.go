@@ -55,6 +55,8 @@ type Config struct {
 	Filter         tools.Filter
 	Logger         *slog.Logger
 	Observe        func(policy.Record) // sees every gate record (metrics); see policy.Config
+
+	ReadOnlySecrets bool // read-only mode lists and allows secret tools too
 }
 
 // envTag is the "[VAR]" at the end of a flag's usage that names the
@@ -130,7 +132,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Store, "store", "memory", "where confirmations, approvals, single-use keys and rate-limit buckets live: memory (this process), sqlite:PATH (processes on one host), postgres://user@host:5432/db (replicas) [CCC_STORE]")
 	fs.StringVar(&c.Approvals, "approvals", "", "approvals in Slack for calls a client cannot confirm and for four eyes: slack or off (default: slack when --store is sqlite or postgres, else off) [CCC_APPROVALS]")
 	fs.DurationVar(&c.ApprovalTTL, "approval-ttl", policy.DefaultApprovalTTL, "how long an approval request in Slack stays open [CCC_APPROVAL_TTL]")
-	fs.BoolVar(&c.ReadOnly, "read-only", false, "list and allow only read-class tools [CCC_READ_ONLY]")
+	fs.BoolVar(&c.ReadOnly, "read-only", false, "list and allow only read-class tools (no credential-returning ones) [CCC_READ_ONLY]")
+	fs.BoolVar(&c.ReadOnlySecrets, "read-only-secrets", false, "with --read-only, list and allow the 4 credential-returning (secret) tools too [CCC_READ_ONLY_SECRETS]")
 	fs.IntVar(&c.RateLimit, "rate-limit", 0, "calls per minute each principal may make (0: 600; -1: no limit) [CCC_RATE_LIMIT]")
 	fs.IntVar(&c.ExternalLimit, "external-rate-limit", 0, "external calls (real calls, SMS) per hour each principal may make (0: 10; -1: no limit) [CCC_EXTERNAL_RATE_LIMIT]")
 	fs.Var(listFlag{&c.Filter.Toolsets}, "toolsets", "comma-separated toolsets to enable (default all) [CCC_TOOLSETS]")
@@ -246,7 +249,7 @@ func Open(cfg Config) (*App, error) {
 	if cfg.ApprovalTTL < 0 {
 		return fail(fmt.Errorf("--approval-ttl / CCC_APPROVAL_TTL %v: use a positive duration such as 15m", cfg.ApprovalTTL))
 	}
-	pcfg := policy.Config{TokenTTL: cfg.TokenTTL, ReadOnly: cfg.ReadOnly, Logger: cfg.Logger, Limits: limits(cfg.RateLimit, cfg.ExternalLimit),
+	pcfg := policy.Config{TokenTTL: cfg.TokenTTL, ReadOnly: cfg.ReadOnly, ReadOnlySecrets: cfg.ReadOnlySecrets, Logger: cfg.Logger, Limits: limits(cfg.RateLimit, cfg.ExternalLimit),
 		Store: st, Approvals: approvals, ApprovalTTL: cfg.ApprovalTTL, Observe: cfg.Observe}
 	if cfg.TokenSecret != "" {
 		pcfg.Secret = []byte(cfg.TokenSecret)

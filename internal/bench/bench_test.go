@@ -276,7 +276,7 @@ func TestMeasureStartOfTheRealServer(t *testing.T) {
 		tools int
 	}{
 		{"default", nil, 89},
-		{"read-only", []string{"--read-only"}, 58},
+		{"read-only", []string{"--read-only"}, 54},
 		{"gateway", []string{"--gateway"}, 3},
 	} {
 		res, err := MeasureStart(ctx, bin, append(append([]string{}, base...), mode.flags...), 0)

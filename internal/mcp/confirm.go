@@ -37,7 +37,10 @@ func elicitSupport(ctx context.Context) (can, modern bool) {
 }
 
 func (s *Server) confirmParams(p policy.Principal, pend *tools.Pending) mcp.ElicitationParams {
-	msg := pend.Preview
+	// The form is the user's own client: the person who confirms sees the
+	// numbers in full, so a swapped destination cannot get a yes. The
+	// audit and logs keep the masked preview.
+	msg := tools.ClearPreview(pend.Preview, pend.Args)
 	if pend.Reason != "" {
 		msg += "\n\nWhy you are asked: " + pend.Reason
 	}
@@ -112,7 +115,11 @@ func (s *Server) waitFor(pend *tools.Pending) time.Duration {
 func (s *Server) resume(ctx context.Context, p policy.Principal, name string, args map[string]any, rt mcp.MultiRoundTripParams) *mcp.CallToolResult {
 	t, ok := s.reg.Lookup(name)
 	if !ok {
-		return renderError(&tools.Error{Kind: tools.KindUnknownTool, Message: fmt.Sprintf("unknown tool %q; find tools with find_actions or tools/list", name)})
+		// The registry words the answer (and audits a hidden tool's refusal).
+		if _, err := s.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: name, Args: args}); err != nil {
+			return s.renderError(err)
+		}
+		return errorResult(fmt.Sprintf("No tool named %q on this server; nothing ran.", name), nil)
 	}
 	st, err := s.open(rt.RequestState)
 	if err != nil || st.Principal != p.ID || !strings.EqualFold(st.Tool, t.Name) {
@@ -156,7 +163,7 @@ func (s *Server) settle(ctx context.Context, p policy.Principal, name string, ar
 	}
 	res, err := s.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: name, Args: args, Confirmation: &tools.Confirmation{Token: pend.Token, Approver: p}})
 	if err != nil {
-		return renderError(err)
+		return s.renderError(err)
 	}
 	if res.Status != tools.StatusOK {
 		return mcp.NewToolResultError("The call still waits for a confirmation after the user's yes; nothing ran. Report this to the operator.")

@@ -8,9 +8,13 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"runtime/debug"
@@ -29,7 +33,16 @@ const (
 	DefaultPath        = "/mcp"
 	DefaultMaxBody     = 1 << 20 // 1 MiB
 	DefaultSessionIdle = 30 * time.Minute
-	minTokenLen        = 16
+	// DefaultHeaderTimeout bounds reading a request's headers.
+	DefaultHeaderTimeout = 10 * time.Second
+	// DefaultBodyTimeout bounds reading a request's body once its headers
+	// are in.
+	DefaultBodyTimeout = 30 * time.Second
+	// DefaultMaxConns caps open connections; more are answered 503 at once.
+	DefaultMaxConns = 256
+	// DefaultMaxSessionsPerToken caps the open sessions of one token.
+	DefaultMaxSessionsPerToken = 16
+	minTokenLen                = 16
 )
 
 // HTTPConfig configures the streamable HTTP transport.
@@ -46,6 +59,18 @@ type HTTPConfig struct {
 	SessionIdle time.Duration
 	// MaxBody is the largest request body accepted (default 1 MiB).
 	MaxBody int64
+	// HeaderTimeout bounds reading the headers of a request (default 10 s).
+	HeaderTimeout time.Duration
+	// BodyTimeout bounds reading the body of a request once its headers
+	// are in (default 30 s); a client that announces a body and does not
+	// send it gets 408 and the connection is closed.
+	BodyTimeout time.Duration
+	// MaxConns caps the open connections (default 256); a connection over
+	// the cap is answered 503 and closed at once (Listener).
+	MaxConns int
+	// MaxSessionsPerToken caps the open sessions of one token (default
+	// 16); an initialize over the cap is refused with 429.
+	MaxSessionsPerToken int
 	// Now is the clock of session expiry (tests).
 	Now func() time.Time
 	// OAuth, when set, authenticates the bearer tokens that are not in
@@ -86,6 +111,18 @@ func (s *Server) HTTPHandler(cfg HTTPConfig) (*HTTPHandler, error) {
 	}
 	if cfg.SessionIdle <= 0 {
 		cfg.SessionIdle = DefaultSessionIdle
+	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.MaxSessionsPerToken <= 0 {
+		cfg.MaxSessionsPerToken = DefaultMaxSessionsPerToken
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -141,6 +178,82 @@ func (s *Server) HTTPHandler(cfg HTTPConfig) (*HTTPHandler, error) {
 	return h, nil
 }
 
+// Server is the http.Server to serve the handler with: header deadline,
+// idle connections closed, small header cap. Serve it on Listener(ln).
+func (h *HTTPHandler) Server(errLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: h.cfg.HeaderTimeout,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          errLog,
+	}
+}
+
+// Listener caps ln at MaxConns open connections. A connection over the cap
+// is answered 503 with Retry-After and closed at once, rather than left
+// waiting in the backlog where real clients time out.
+func (h *HTTPHandler) Listener(ln net.Listener) net.Listener {
+	return &capListener{Listener: ln, sem: make(chan struct{}, h.cfg.MaxConns), log: h.s.log}
+}
+
+type capListener struct {
+	net.Listener
+	sem chan struct{}
+	log *slog.Logger
+}
+
+func (l *capListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.sem <- struct{}{}:
+			return &capConn{Conn: c, release: func() { <-l.sem }}, nil
+		default:
+			l.log.Warn("connection refused: too many open connections", "cap", cap(l.sem), "remote", c.RemoteAddr().String())
+			go refuseConn(c)
+		}
+	}
+}
+
+// refuseConn answers a connection over the cap and closes it. It reads a
+// little of the request first so the close does not reset the connection
+// before the client has read the answer.
+func refuseConn(c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	const msg = "the server has too many open connections; try again in a few seconds\n"
+	_, _ = fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
+	if tc, ok := c.(interface{ CloseWrite() error }); ok {
+		_ = tc.CloseWrite()
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(c, 64<<10))
+}
+
+type capConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *capConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// isInitialize reports whether a POST body is an initialize request, which
+// opens a session.
+func isInitialize(body []byte) bool {
+	var m struct {
+		Method string `json:"method"`
+	}
+	return json.Unmarshal(body, &m) == nil && m.Method == "initialize"
+}
+
 // Shutdown ends every session and stops the idle sweeper; call it before
 // shutting down the http.Server so long-lived streams let go.
 func (h *HTTPHandler) Shutdown(ctx context.Context) error { return h.inner.Shutdown(ctx) }
@@ -174,10 +287,15 @@ func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p, status := h.authenticate(r)
 	if status != 0 && h.cfg.OAuth != nil {
+		// A refusal written by the OAuth check closes the connection too;
+		// the header is taken back when the token is good.
+		w.Header().Set("Connection", "close")
 		var ok bool
 		if p, ok = h.cfg.OAuth.Authenticate(w, r); !ok {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 			return
 		}
+		w.Header().Del("Connection")
 		status = 0
 	}
 	if status != 0 {
@@ -192,13 +310,29 @@ func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(WithPrincipal(r.Context(), p))
+	if r.Method != http.MethodPost && r.ContentLength != 0 {
+		httpError(w, http.StatusBadRequest, r.Method+" takes no request body")
+		return
+	}
+	var body []byte
 	if r.Method == http.MethodPost {
 		if r.ContentLength > h.cfg.MaxBody {
 			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", h.cfg.MaxBody))
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, h.cfg.MaxBody+1))
+		// The body must arrive within BodyTimeout; the deadline is lifted
+		// once it is in, so a long answer stream is not cut.
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(h.cfg.BodyTimeout))
+		var err error
+		body, err = io.ReadAll(io.LimitReader(r.Body, h.cfg.MaxBody+1))
+		_ = rc.SetReadDeadline(time.Time{})
 		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				httpError(w, http.StatusRequestTimeout, fmt.Sprintf("the request body did not arrive within %s; send it whole, right after the headers", h.cfg.BodyTimeout))
+				return
+			}
 			httpError(w, http.StatusBadRequest, "could not read the request body")
 			return
 		}
@@ -207,6 +341,15 @@ func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	if r.Method == http.MethodPost && r.Header.Get(server.HeaderKeySessionID) == "" && isInitialize(body) {
+		release, open := h.sessions.reserve(p.ID, h.cfg.MaxSessionsPerToken)
+		if release == nil {
+			httpError(w, http.StatusTooManyRequests, fmt.Sprintf("token %q already has %d open sessions, the most allowed (--max-sessions-per-token); end one (HTTP DELETE with its Mcp-Session-Id) or wait until an idle one expires (--session-idle %s)",
+				p.Name, open, h.cfg.SessionIdle))
+			return
+		}
+		defer release()
 	}
 	if id := r.Header.Get(server.HeaderKeySessionID); id != "" {
 		if err := h.sessions.check(id, p.ID); err != nil {
@@ -220,7 +363,15 @@ func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
+// httpError answers a refusal. It closes the connection: a refusal comes
+// before the body is read (or instead of it), and net/http would otherwise
+// wait to read up to 256 KiB of an unread body to keep the connection,
+// which a client that announces a body and never sends it could hold.
 func httpError(w http.ResponseWriter, status int, msg string) {
+	// Reading stops now: net/http would otherwise wait, with no deadline,
+	// for up to 256 KiB of an announced body before closing.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	w.Header().Set("Connection", "close")
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
@@ -260,6 +411,7 @@ func normOrigin(o string) string {
 type sessionStore struct {
 	mu   sync.Mutex
 	m    map[string]*sessionEntry
+	held map[string]int // places reserved by initializes in flight, by owner
 	idle time.Duration
 	now  func() time.Time
 }
@@ -288,6 +440,40 @@ func (ss *sessionStore) check(id, owner string) error {
 	}
 	e.last = now
 	return nil
+}
+
+// reserve holds a place for a session owner is about to create, if owner
+// has fewer than max open (live sessions plus places held). release gives
+// the place back once the initialize is answered (the session, if any, is
+// then in the map). A nil release means the cap is reached; open says how
+// many sessions owner has.
+func (ss *sessionStore) reserve(owner string, max int) (release func(), open int) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	now := ss.now()
+	for _, e := range ss.m {
+		if e.owner == owner && now.Sub(e.last) <= ss.idle {
+			open++
+		}
+	}
+	open += ss.held[owner]
+	if open >= max {
+		return nil, open
+	}
+	if ss.held == nil {
+		ss.held = map[string]int{}
+	}
+	ss.held[owner]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			ss.mu.Lock()
+			if ss.held[owner]--; ss.held[owner] <= 0 {
+				delete(ss.held, owner)
+			}
+			ss.mu.Unlock()
+		})
+	}, open
 }
 
 func (ss *sessionStore) remove(id string) {

@@ -16,6 +16,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/cccops/cccops/internal/oauth/oauthtest"
 )
 
 const (
@@ -50,8 +52,9 @@ func (e *env) serveHTTP(t *testing.T, cfg HTTPConfig) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
+	// The same server and listener cmd/mcp-server uses.
+	hs := h.Server(nil)
+	go hs.Serve(h.Listener(ln))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -443,4 +446,130 @@ func TestHTTPAllowedOriginGetsCORSHeader(t *testing.T) {
 	if _, err := e.srv.HTTPHandler(HTTPConfig{Tokens: map[string]string{"a": aliceToken}, AllowedOrigins: []string{"*"}}); err == nil {
 		t.Fatal("* accepted as an allowed origin")
 	}
+}
+
+// stalled sends headers announcing a body, never the body, and returns
+// everything the server wrote until it closed the connection — or fails if
+// the connection is still open after limit.
+func stalled(t *testing.T, url string, header string, limit time.Duration) string {
+	t.Helper()
+	host := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), DefaultPath)
+	c, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n%sContent-Length: 1000\r\n\r\n", DefaultPath, host, header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(limit))
+	got, err := io.ReadAll(c)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the connection is still open %s after announcing a body it never sent; got so far:\n%s", limit, got)
+	}
+	return string(got)
+}
+
+// A client that announces a body and never sends it cannot hold a
+// connection: without a token it gets 401 with Connection: close before the
+// body is read; with one, 408 once the body deadline passes. Either way the
+// server closes the connection.
+func TestHTTPStalledBodiesAreClosed(t *testing.T) {
+	e := newEnv(t)
+	url := e.serveHTTP(t, HTTPConfig{BodyTimeout: time.Second})
+	got := stalled(t, url, "", 15*time.Second)
+	if !strings.HasPrefix(got, "HTTP/1.1 401") || !strings.Contains(got, "Connection: close") {
+		t.Fatalf("no token, stalled body: %q", got)
+	}
+	got = stalled(t, url, "Authorization: Bearer "+aliceToken+"\r\n", 15*time.Second)
+	if !strings.HasPrefix(got, "HTTP/1.1 408") || !strings.Contains(got, "Connection: close") || !strings.Contains(got, "did not arrive within 1s") {
+		t.Fatalf("token, stalled body: %q", got)
+	}
+	// Many at once: none outlives the deadline.
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stalled(t, url, "", 15*time.Second)
+		}()
+	}
+	wg.Wait()
+	// The server still serves.
+	r := &raw{t: t, url: url, token: aliceToken}
+	r.initialize(map[string]any{})
+	if res := r.rpc(2, "tools/list", nil); res.status != http.StatusOK {
+		t.Fatalf("after the stalled clients: %d %s", res.status, res.body)
+	}
+}
+
+// With OAuth on, the provider's 401 closes a stalled connection too.
+func TestHTTPStalledBodiesAreClosedUnderOAuth(t *testing.T) {
+	e := newEnv(t)
+	idp := oauthtest.Start(t, "", "oidc")
+	url := e.serveOAuth(t, idp, nil)
+	for _, auth := range []string{"", "Authorization: Bearer not-a-jwt-at-all\r\n"} {
+		got := stalled(t, url, auth, 15*time.Second)
+		if !strings.HasPrefix(got, "HTTP/1.1 401") || !strings.Contains(got, "Connection: close") {
+			t.Fatalf("OAuth, stalled body (%q): %q", auth, got)
+		}
+	}
+	// A good token still gets a working, kept-alive exchange.
+	r := &raw{t: t, url: url, token: mint(idp, url, "alice", nil)}
+	r.initialize(map[string]any{})
+	if res := r.rpc(2, "tools/list", nil); res.status != http.StatusOK || res.header.Get("Connection") == "close" {
+		t.Fatalf("OAuth request after the stalled ones: %d %v", res.status, res.header)
+	}
+}
+
+// Connections over the cap are answered 503 at once, not left waiting.
+func TestHTTPConnectionCap(t *testing.T) {
+	e := newEnv(t)
+	url := e.serveHTTP(t, HTTPConfig{MaxConns: 2})
+	host := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), DefaultPath)
+	for i := 0; i < 2; i++ {
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	time.Sleep(100 * time.Millisecond) // let the server accept both
+	c, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", DefaultPath, host)
+	_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
+	got, _ := io.ReadAll(c)
+	if !strings.HasPrefix(string(got), "HTTP/1.1 503") || !strings.Contains(string(got), "Retry-After") {
+		t.Fatalf("connection over the cap: %q", got)
+	}
+}
+
+// A token may hold only so many sessions; the refusal says what to do, and
+// other tokens are not affected.
+func TestHTTPSessionsPerTokenCapped(t *testing.T) {
+	e := newEnv(t)
+	url := e.serveHTTP(t, HTTPConfig{MaxSessionsPerToken: 2})
+	var alice []*raw
+	for i := 0; i < 2; i++ {
+		r := &raw{t: t, url: url, token: aliceToken}
+		r.initialize(map[string]any{})
+		alice = append(alice, r)
+	}
+	over := &raw{t: t, url: url, token: aliceToken}
+	res := over.rpc(1, "initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "t", "version": "1"}})
+	if res.status != http.StatusTooManyRequests || !strings.Contains(res.body, `"alice" already has 2 open sessions`) || !strings.Contains(res.body, "DELETE") {
+		t.Fatalf("third session of one token: %d %s", res.status, res.body)
+	}
+	bob := &raw{t: t, url: url, token: bobToken}
+	bob.initialize(map[string]any{})
+	if res := alice[0].do(http.MethodDelete, nil, nil); res.status != http.StatusOK {
+		t.Fatalf("end a session: %d %s", res.status, res.body)
+	}
+	again := &raw{t: t, url: url, token: aliceToken}
+	again.initialize(map[string]any{})
 }

@@ -42,8 +42,8 @@ func (e *env) serveOAuth(t *testing.T, idp *oauthtest.IdP, tokens map[string]str
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
+	hs := h.Server(nil)
+	go hs.Serve(h.Listener(ln))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

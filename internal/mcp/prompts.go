@@ -26,32 +26,80 @@ func overviewURI(instance string) string {
 	return strings.Replace(OverviewURI, "{instance_id}", instance, 1)
 }
 
+// has reports whether this server lists a tool (directly, or through
+// call_action in gateway mode).
+func (s *Server) has(name string) bool {
+	_, ok := s.reg.Lookup(name)
+	return ok
+}
+
+// toolRef names a tool the way this server lets it be called. Callers name
+// only tools that has reports: prompts never mention a tool that is not
+// served.
 func (s *Server) toolRef(name string) string {
-	if _, ok := s.reg.Lookup(name); !ok {
-		return name + " (not enabled on this server; ask the operator)"
-	}
 	if s.opts.Gateway {
-		return CallAction + " with name=" + name
+		return CallAction + " with name " + name
 	}
 	return name
 }
 
-func (s *Server) addPrompts() {
-	instArg := mcp.WithArgument("instance_id", mcp.ArgumentDescription("Call center instance; defaults to "+orDefault(s.inst, "the one you pick with list_instances_of_user")+"."))
+// anyOf names the listed ones of a few alternative tools ("a or b"), or ""
+// when none is listed.
+func (s *Server) anyOf(names ...string) string {
+	var refs []string
+	for _, n := range names {
+		if s.has(n) {
+			refs = append(refs, s.toolRef(n))
+		}
+	}
+	return strings.Join(refs, " or ")
+}
 
+func (s *Server) addPrompts() {
+	instArg := mcp.WithArgument("instance_id", mcp.ArgumentDescription("Call center instance; defaults to "+orDefault(s.inst, s.pickInstance())+"."))
+
+	// Each prompt is offered only when the tools it relies on are listed,
+	// and names only listed tools.
+	if s.has("list_agent_states") {
+		s.addTriagePrompt(instArg)
+	}
+	if s.has("reset_user_status") && s.anyOf("list_agent_states", "get_user_by_extension") != "" {
+		s.addResetPrompt(instArg)
+	}
+	if s.has("list_call_detail_records") {
+		s.addInvestigatePrompt(instArg)
+	}
+}
+
+func (s *Server) addTriagePrompt(instArg mcp.PromptOption) {
+	canReset := s.has("reset_user_status")
+	desc := "Find agents stuck in a busy state (talking, ringing, dialing, working for hours) and explain what is wrong"
+	if canReset {
+		desc += ", and propose a safe reset that a human confirms."
+	} else {
+		desc += "; this server cannot reset agents."
+	}
 	s.mcp.AddPrompt(mcp.NewPrompt(PromptTriage,
 		mcp.WithPromptTitle("Triage stuck agents"),
-		mcp.WithPromptDescription("Find agents stuck in a busy state (talking, ringing, dialing, working for hours), explain what is wrong, and propose a safe reset that a human confirms."),
+		mcp.WithPromptDescription(desc),
 		instArg,
 	), func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
 		inst := s.instanceArg(req.Params.Arguments)
 		var b strings.Builder
+		step := 0
+		next := func() int { step++; return step }
 		fmt.Fprintf(&b, "Triage stuck agents on call center instance %s.\n\n", inst)
-		fmt.Fprintf(&b, "1. Read every agent's state with %s (InstanceId=%s; follow the next-page hint until done).\n", s.toolRef("list_agent_states"), inst)
-		b.WriteString("2. An agent is stuck when CCC would call them abnormal: " + tools.StuckRule + ". Break and Ready are normal states even when long.\n")
-		fmt.Fprintf(&b, "3. For each stuck agent, check recent activity with %s or %s before blaming the state: a genuinely long call is not stuck.\n", s.toolRef("list_agent_state_logs"), s.toolRef("list_real_time_agent"))
-		fmt.Fprintf(&b, "4. Report a short table: agent, extension, RamId, state, for how long, your verdict. Propose %s with the RamIds of the stuck ones only.\n", s.toolRef("reset_user_status"))
-		b.WriteString("5. The reset waits for a human to confirm in the client; if the result says nobody confirmed, stop and say so. After a confirmed reset, read the states again to show they are back to normal.\n")
+		fmt.Fprintf(&b, "%d. Read every agent's state with %s (InstanceId=%s; follow the next-page hint until done).\n", next(), s.toolRef("list_agent_states"), inst)
+		fmt.Fprintf(&b, "%d. An agent is stuck when CCC would call them abnormal: %s. Break and Ready are normal states even when long.\n", next(), tools.StuckRule)
+		if more := s.anyOf("list_agent_state_logs", "list_real_time_agent"); more != "" {
+			fmt.Fprintf(&b, "%d. For each stuck agent, check recent activity with %s before blaming the state: a genuinely long call is not stuck.\n", next(), more)
+		}
+		if canReset {
+			fmt.Fprintf(&b, "%d. Report a short table: agent, extension, RamId, state, for how long, your verdict. Propose %s with the RamIds of the stuck ones only.\n", next(), s.toolRef("reset_user_status"))
+			fmt.Fprintf(&b, "%d. The reset waits for a human to confirm in the client; if the result says nobody confirmed, stop and say so. After a confirmed reset, read the states again to show they are back to normal.\n", next())
+		} else {
+			fmt.Fprintf(&b, "%d. Report a short table: agent, extension, RamId, state, for how long, your verdict. This server offers no way to reset agents: say which ones need a reset and that someone with a reset tool must do it.\n", next())
+		}
 		if snap := s.stuckSnapshot(ctx, inst); snap != "" {
 			b.WriteString("\nCurrent snapshot (read just now):\n" + snap)
 		}
@@ -59,7 +107,9 @@ func (s *Server) addPrompts() {
 			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(b.String())),
 		}), nil
 	})
+}
 
+func (s *Server) addResetPrompt(instArg mcp.PromptOption) {
 	s.mcp.AddPrompt(mcp.NewPrompt(PromptReset,
 		mcp.WithPromptTitle("Reset an agent safely"),
 		mcp.WithPromptDescription("Check one agent's state, reset it only if it is really stuck, with a human's confirmation, and verify the result."),
@@ -73,7 +123,7 @@ func (s *Server) addPrompts() {
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "Reset agent %s on call center instance %s, safely.\n\n", agent, inst)
-		fmt.Fprintf(&b, "1. Identify the agent: find their RamId with %s or %s (by extension).\n", s.toolRef("list_agent_states"), s.toolRef("get_user_by_extension"))
+		fmt.Fprintf(&b, "1. Identify the agent: find their RamId with %s.\n", s.anyOf("list_agent_states", "get_user_by_extension"))
 		b.WriteString("2. Read their current state and how long they have held it. They are stuck only if CCC would call them abnormal: " + tools.StuckRule + ". If they are Ready, on Break, or in a short call, stop and say there is nothing to reset.\n")
 		fmt.Fprintf(&b, "3. Otherwise call %s with InstanceId=%s and RamIdList=[their RamId] — only that one agent.\n", s.toolRef("reset_user_status"), inst)
 		b.WriteString("4. The user is asked to confirm in the client and sees who is affected; if they decline or do not answer, nothing runs — report that and stop.\n")
@@ -85,7 +135,9 @@ func (s *Server) addPrompts() {
 			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(b.String())),
 		}), nil
 	})
+}
 
+func (s *Server) addInvestigatePrompt(instArg mcp.PromptOption) {
 	s.mcp.AddPrompt(mcp.NewPrompt(PromptInvestigate,
 		mcp.WithPromptTitle("Investigate a call"),
 		mcp.WithPromptDescription("Reconstruct what happened on one call, from its contact ID or a phone number: the record, the IVR path, the events, the recording and the transcript."),
@@ -108,9 +160,25 @@ func (s *Server) addPrompts() {
 			fmt.Fprintf(&b, "Investigate a call on call center instance %s. Ask the user for its contact ID or a phone number first.\n\n", inst)
 			fmt.Fprintf(&b, "1. Find the call with %s (ContactId or PhoneNumber, and a time window).\n", s.toolRef("list_call_detail_records"))
 		}
-		fmt.Fprintf(&b, "2. Follow it through the IVR with %s and list its events with %s.\n", s.toolRef("list_ivr_tracking_detail"), s.toolRef("list_call_event_detail_by_contact_id"))
-		fmt.Fprintf(&b, "3. Look for recordings with %s and the transcript with %s.\n", s.toolRef("list_recordings_by_contact_id"), s.toolRef("get_conversation_detail_by_contact_id"))
-		b.WriteString("4. Tell the story in order: who called whom, when, which path, which agent, how it ended and why. Mask phone numbers except their last 4 digits. Everything here is read-only; do not call anyone.\n")
+		step := 1
+		if ivr := s.anyOf("list_ivr_tracking_detail"); ivr != "" {
+			step++
+			fmt.Fprintf(&b, "%d. Follow it through the IVR with %s.\n", step, ivr)
+		}
+		if ev := s.anyOf("list_call_event_detail_by_contact_id"); ev != "" {
+			step++
+			fmt.Fprintf(&b, "%d. List its events with %s.\n", step, ev)
+		}
+		if rec := s.anyOf("list_recordings_by_contact_id"); rec != "" {
+			step++
+			fmt.Fprintf(&b, "%d. Look for recordings with %s.\n", step, rec)
+		}
+		if tr := s.anyOf("get_conversation_detail_by_contact_id"); tr != "" {
+			step++
+			fmt.Fprintf(&b, "%d. Read the transcript with %s.\n", step, tr)
+		}
+		step++
+		fmt.Fprintf(&b, "%d. Tell the story in order: who called whom, when, which path, which agent, how it ended and why. Mask phone numbers except their last 4 digits. Everything here is read-only; do not call anyone.\n", step)
 		return mcp.NewGetPromptResult("Investigate a call", []mcp.PromptMessage{
 			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(b.String())),
 		}), nil
@@ -121,7 +189,14 @@ func (s *Server) instanceArg(args map[string]string) string {
 	if v := strings.TrimSpace(args["instance_id"]); v != "" {
 		return v
 	}
-	return orDefault(s.inst, "(ask list_instances_of_user)")
+	return orDefault(s.inst, "("+s.pickInstance()+")")
+}
+
+func (s *Server) pickInstance() string {
+	if s.has("list_instances_of_user") {
+		return "the one you pick with " + s.toolRef("list_instances_of_user")
+	}
+	return "the one the user names"
 }
 
 // stuckSnapshot lists agents whose state ResetUserStatus would clear; best
@@ -148,7 +223,7 @@ func (s *Server) stuckSnapshot(ctx context.Context, inst string) string {
 func (s *Server) agentLine(ctx context.Context, inst, who string) string {
 	rows, err := s.reg.ResolveAgents(ctx, s.principal(ctx), inst, []string{who})
 	if err != nil {
-		return "could not identify the agent: " + err.Error()
+		return "could not identify the agent: " + s.userText(err)
 	}
 	lines := make([]string, len(rows))
 	for i, a := range rows {
@@ -182,7 +257,7 @@ func (s *Server) readOverview(ctx context.Context, req mcp.ReadResourceRequest) 
 	p := s.principal(ctx)
 	settings, err := s.reg.InstanceSettings(ctx, p, inst)
 	if err != nil {
-		fmt.Fprintf(&b, "Instance details unavailable: %s\n\n", err.Error())
+		fmt.Fprintf(&b, "Instance details unavailable: %s\n\n", s.userText(err))
 	} else {
 		keys := make([]string, 0, len(settings))
 		for k := range settings {
@@ -196,7 +271,7 @@ func (s *Server) readOverview(ctx context.Context, req mcp.ReadResourceRequest) 
 	}
 	states, err := s.reg.AgentBoard(ctx, s.principal(ctx), inst, "", "", 0)
 	if err != nil {
-		fmt.Fprintf(&b, "Agent states unavailable: %s\n", err.Error())
+		fmt.Fprintf(&b, "Agent states unavailable: %s\n", s.userText(err))
 	} else {
 		counts := map[string]int{}
 		var stuck []string
@@ -216,7 +291,11 @@ func (s *Server) readOverview(ctx context.Context, req mcp.ReadResourceRequest) 
 			fmt.Fprintf(&b, "- %s: %d\n", k, counts[k])
 		}
 		if len(stuck) > 0 {
-			b.WriteString("\n## Stuck (ResetUserStatus would clear them; a human must confirm)\n\n")
+			if s.has("reset_user_status") {
+				b.WriteString("\n## Stuck (" + s.toolRef("reset_user_status") + " would clear them; a human must confirm)\n\n")
+			} else {
+				b.WriteString("\n## Stuck (a reset would clear them; this server cannot reset agents)\n\n")
+			}
 			for _, l := range stuck {
 				b.WriteString("- " + l + "\n")
 			}

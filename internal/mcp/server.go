@@ -8,6 +8,7 @@ package mcp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -98,16 +99,28 @@ func New(opts Options) (*Server, error) {
 		// a restart and works on any replica sharing CCC_TOKEN_SECRET.
 		key: opts.Registry.Gate().DeriveKey("mcp request state v1"),
 	}
+	// A server with nothing to serve says why instead of starting empty.
+	if err := s.reg.CheckServes(); err != nil {
+		return nil, err
+	}
+	hooks := &server.Hooks{}
+	hooks.AddBeforeCallTool(s.route)
 	s.mcp = server.NewMCPServer("cccops", opts.Version,
 		server.WithTitle("cccops — Alibaba Cloud Call Center"),
 		server.WithToolCapabilities(false),
 		server.WithPromptCapabilities(false),
 		server.WithResourceCapabilities(false, false),
 		server.WithInstructions(s.instructions()),
-		server.WithInputSchemaValidation(),
+		// No WithInputSchemaValidation: mcp-go words its errors as Go
+		// struct dumps and answers before our handler. Every argument is
+		// validated by the registry (Invoke), which names the parameter
+		// and says what it expects, on every surface alike.
+		server.WithHooks(hooks),
 	)
 	if opts.Gateway {
-		s.addGateway()
+		if err := s.addGateway(); err != nil {
+			return nil, err
+		}
 	} else {
 		for _, t := range s.reg.Tools() {
 			s.mcp.AddTool(s.mcpTool(t), s.toolHandler(t.Name))
@@ -161,12 +174,13 @@ func (s *Server) instructions() string {
 		b.WriteString("Where to start: " + strings.Join(steps, "; then ") + ".\n")
 	}
 	if s.opts.Gateway {
-		b.WriteString("This server runs in gateway mode: use find_actions to search the 89 actions, describe_action for one action's parameters, and call_action to run it.\n")
+		fmt.Fprintf(&b, "This server runs in gateway mode: use find_actions to search its %d actions, describe_action for one action's parameters, and call_action to run it.\n", len(s.reg.Tools()))
 	}
-	b.WriteString("Reads run at once. Actions that add, change, remove, call or message anything wait for a human: the user is asked to confirm in the client, and nothing runs without their yes. ")
-	b.WriteString("If a result says a human must confirm, tell the user what would happen and stop; do not retry on your own.\n")
 	if s.reg.Gate().ReadOnly() {
 		b.WriteString("This server is read-only: only reading tools are available.\n")
+	} else {
+		b.WriteString("Reads run at once. Actions that add, change, remove, call or message anything wait for a human: the user is asked to confirm in the client, and nothing runs without their yes. ")
+		b.WriteString("If a result says a human must confirm, tell the user what would happen and stop; do not retry on your own.\n")
 	}
 	b.WriteString("Phone numbers in previews and logs are masked. Results are compact JSON; when a result says there is a next page, ask for it with the PageNumber it gives.")
 	return b.String()

@@ -141,7 +141,10 @@ func TestFilteredCounts(t *testing.T) {
 	}
 	agents := count(func(tl *tools.Tool) bool { return tl.Toolset == "agents" })
 	agentsReports := count(func(tl *tools.Tool) bool { return tl.Toolset == "agents" || tl.Toolset == "reports" })
-	reads := count(func(tl *tools.Tool) bool { return tl.Access.ReadOnly() })
+	// Read-only lists the read tools only; credential-returning (secret)
+	// tools come back with --read-only-secrets.
+	reads := count(func(tl *tools.Tool) bool { return tl.Access == "read" })
+	readsSecrets := count(func(tl *tools.Tool) bool { return tl.Access == "read" || tl.Access == "secret" })
 	cases := []struct {
 		name string
 		opt  envOpt
@@ -152,9 +155,10 @@ func TestFilteredCounts(t *testing.T) {
 		{"tools=list_users,ResetUserStatus", filter(tools.Filter{Include: []string{"list_users", "ResetUserStatus"}}), 2},
 		{"exclude-tools=reset_user_status,dial_ex", filter(tools.Filter{Exclude: []string{"reset_user_status", "dial_ex"}}), 87},
 		{"read-only", readOnly(), reads},
+		{"read-only-secrets", func(c *app.Config, _ *Options) { c.ReadOnly, c.ReadOnlySecrets = true, true }, readsSecrets},
 		{"gateway", gateway(), 3},
 	}
-	if agents == 0 || agents == 89 || reads == 0 || reads == 89 {
+	if agents == 0 || agents == 89 || reads == 0 || reads == 89 || readsSecrets != reads+4 {
 		t.Fatalf("catalog counts make this test meaningless: agents %d, reads %d", agents, reads)
 	}
 	for _, tc := range cases {

@@ -29,7 +29,7 @@ func TestToolListBytes(t *testing.T) {
 	out, nout := measure(func(_ *app.Config, o *Options) { o.OutputSchemas = true })
 	t.Logf("tools/list bytes: default %d (%d tools, %.0f/tool); read-only %d (%d tools); gateway %d (%d tools); with output schemas %d (%.0f/tool)",
 		def, n, float64(def)/float64(n), ro, nro, gw, ngw, out, float64(out)/float64(nout))
-	if n != 89 || ngw != 3 || nro != 58 {
+	if n != 89 || ngw != 3 || nro != 54 {
 		t.Fatalf("tool counts %d/%d/%d", n, nro, ngw)
 	}
 	if avg := float64(def) / float64(n); avg > 850 {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log"
+	"strconv"
 	"sync"
 	"time"
 
@@ -31,87 +32,125 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer, er
 // this is a backstop only.
 const drainMax = 3 * time.Minute
 
-// requestTracker counts the client's requests read and the answers written:
-// mcp-go cancels every running request when its input ends, so a client
-// that writes its requests and closes stdin (a pipe, a script) would
-// otherwise get "canceled" for all of them.
+// requestTracker remembers the ids of the client's requests read and
+// crosses them off as their answers are written: mcp-go cancels every
+// running request when its input ends, so a client that writes its
+// requests and closes stdin (a pipe, a script) would otherwise get
+// "canceled" for all of them. Only requests mcp-go will answer by id are
+// remembered: a line it cannot parse is answered with id null, and waiting
+// for it would hold the exit until drainMax.
 type requestTracker struct {
 	mu      sync.Mutex
-	open    int
+	open    map[string]int // request id → requests with that id still unanswered
+	n       int
 	changed chan struct{}
 }
 
-func newRequestTracker() *requestTracker { return &requestTracker{changed: make(chan struct{})} }
+func newRequestTracker() *requestTracker {
+	return &requestTracker{open: map[string]int{}, changed: make(chan struct{})}
+}
 
-func (t *requestTracker) add(n int) {
+func (t *requestTracker) read(id string) {
 	t.mu.Lock()
-	t.open += n
+	t.open[id]++
+	t.n++
+	t.signal()
+	t.mu.Unlock()
+}
+
+func (t *requestTracker) answered(id string) {
+	t.mu.Lock()
+	if t.open[id] > 0 {
+		t.open[id]--
+		t.n--
+		if t.open[id] == 0 {
+			delete(t.open, id)
+		}
+		t.signal()
+	}
+	t.mu.Unlock()
+}
+
+func (t *requestTracker) signal() {
 	close(t.changed)
 	t.changed = make(chan struct{})
-	t.mu.Unlock()
 }
 
 func (t *requestTracker) state() (int, <-chan struct{}) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.open, t.changed
+	return t.n, t.changed
 }
 
-// lineKind reads one JSON-RPC line: a request (method and id), a response
-// (id, no method) or neither (a notification, or something unreadable). It
-// reads top-level keys only and stops at "result" or "error", which mcp-go
-// writes after "id", so a large tool result is not parsed a second time.
-func lineKind(line []byte) (request, response bool) {
+// idKey is a JSON-RPC id in one form for both directions: mcp-go echoes
+// the id it decoded (a string, or a number as float64). Other ids are not
+// tracked.
+func idKey(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return "s:" + x, true
+	case float64:
+		return "n:" + strconv.FormatFloat(x, 'g', -1, 64), true
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return "", false
+		}
+		return idKey(f)
+	}
+	return "", false
+}
+
+// requestKey is the id mcp-go will answer a client line with, if it will:
+// the line must decode as mcp-go decodes it (a JSON object whose jsonrpc
+// and method are strings), name a method, carry a string or number id, and
+// not be a response. mcp-go answers anything it cannot parse with id null.
+func requestKey(line []byte) (string, bool) {
+	var m struct {
+		JSONRPC string `json:"jsonrpc"`
+		Method  string `json:"method"`
+		ID      any    `json:"id"`
+		Result  any    `json:"result"`
+	}
+	if json.Unmarshal(line, &m) != nil || m.Method == "" || m.Result != nil {
+		return "", false
+	}
+	return idKey(m.ID)
+}
+
+// responseKey is the id of an answer written to the client (id, then
+// result or error, no method). It reads top-level keys only and stops at
+// "result" or "error", which mcp-go writes after "id", so a large tool
+// result is not parsed a second time.
+func responseKey(line []byte) (string, bool) {
 	dec := json.NewDecoder(bytes.NewReader(line))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return false, false
+		return "", false
 	}
-	hasID := false
+	var id any
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
-			return false, false
+			return "", false
 		}
 		key, _ := t.(string)
-		var v json.RawMessage
 		switch key {
 		case "method":
-			if err := dec.Decode(&v); err != nil {
-				return false, false
-			}
-			if hasID {
-				return true, false
-			}
-			// An id may still follow; a method without one is a notification.
-			for dec.More() {
-				if k, err := dec.Token(); err != nil {
-					return false, false
-				} else if k == "id" {
-					var id json.RawMessage
-					if dec.Decode(&id) != nil {
-						return false, false
-					}
-					return string(id) != "null", false
-				}
-				if dec.Decode(&v) != nil {
-					return false, false
-				}
-			}
-			return false, false
+			return "", false
 		case "id":
-			if err := dec.Decode(&v); err != nil {
-				return false, false
+			if err := dec.Decode(&id); err != nil {
+				return "", false
 			}
-			hasID = string(v) != "null"
 		case "result", "error":
-			return false, hasID
+			return idKey(id)
 		default:
+			var v json.RawMessage
 			if err := dec.Decode(&v); err != nil {
-				return false, false
+				return "", false
 			}
 		}
 	}
-	return false, false
+	return "", false
 }
 
 // lines feeds complete lines of a byte stream to f, keeping a partial tail.
@@ -129,8 +168,9 @@ func (l *lines) feed(p []byte, f func([]byte)) {
 	}
 }
 
-// drainingReader counts the requests it passes on and holds back the end
-// of input until each has been answered (or ctx ends, or drainMax passes).
+// drainingReader remembers the requests it passes on and holds back the
+// end of input until each has been answered (or ctx ends, or drainMax
+// passes).
 type drainingReader struct {
 	r   io.Reader
 	t   *requestTracker
@@ -143,15 +183,15 @@ func (d *drainingReader) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
 	if n > 0 {
 		d.buf.feed(p[:n], func(line []byte) {
-			if req, _ := lineKind(line); req {
-				d.t.add(1)
+			if id, ok := requestKey(line); ok {
+				d.t.read(id)
 			}
 		})
 	}
 	if err == io.EOF {
 		if len(d.buf.tail) > 0 { // a last request without a newline
-			if req, _ := lineKind(d.buf.tail); req {
-				d.t.add(1)
+			if id, ok := requestKey(d.buf.tail); ok {
+				d.t.read(id)
 			}
 			d.buf.tail = nil
 		}
@@ -190,8 +230,8 @@ func (w *trackingWriter) Write(p []byte) (int, error) {
 	n, err := w.w.Write(p)
 	w.mu.Lock()
 	w.buf.feed(p[:n], func(line []byte) {
-		if _, resp := lineKind(line); resp {
-			w.t.add(-1)
+		if id, ok := responseKey(line); ok {
+			w.t.answered(id)
 		}
 	})
 	w.mu.Unlock()

@@ -1,9 +1,11 @@
 package mcp
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -58,20 +60,76 @@ func TestDrainingReaderStopsOnCancel(t *testing.T) {
 	}
 }
 
-func TestLineKind(t *testing.T) {
-	for line, want := range map[string][2]bool{
-		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}`:            {true, false},
-		`{"method":"tools/call","params":{"a":[1,2]},"id":"x","jsonrpc":"2.0"}`: {true, false},
-		`{"jsonrpc":"2.0","method":"notifications/initialized"}`:                {false, false},
-		`{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text"}]}}`:       {false, true},
-		`{"jsonrpc":"2.0","id":7,"error":{"code":-1}}`:                          {false, true},
-		`{"jsonrpc":"2.0","id":null,"error":{"code":-1}}`:                       {false, false},
-		`not json`: {false, false},
-		`[1,2]`:    {false, false},
+func TestRequestAndResponseKeys(t *testing.T) {
+	for line, want := range map[string]string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}`:            "n:1",
+		`{"method":"tools/call","params":{"a":[1,2]},"id":"x","jsonrpc":"2.0"}`: "s:x",
+		`{"jsonrpc":"2.0","id":1.0,"method":"ping"}`:                            "n:1",
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`:                "",
+		`{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text"}]}}`:       "",
+		// mcp-go cannot parse these and answers with id null.
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"arguments":{"x":NaN}}}`: "",
+		`{"jsonrpc":"2.0","id":4,"method":5}`:                                             "",
+		`{"jsonrpc":2,"id":4,"method":"ping"}`:                                            "",
+		`not json`:                                                                        "",
+		`[1,2]`:                                                                           "",
 	} {
-		req, resp := lineKind([]byte(line))
-		if req != want[0] || resp != want[1] {
-			t.Errorf("lineKind(%s) = %v,%v, want %v,%v", line, req, resp, want[0], want[1])
+		got, ok := requestKey([]byte(line))
+		if got != want || ok != (want != "") {
+			t.Errorf("requestKey(%s) = %q,%v, want %q", line, got, ok, want)
 		}
 	}
+	for line, want := range map[string]string{
+		`{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text"}]}}`: "n:7",
+		`{"jsonrpc":"2.0","id":"a","error":{"code":-1}}`:                  "s:a",
+		`{"jsonrpc":"2.0","id":null,"error":{"code":-32700}}`:             "",
+		`{"jsonrpc":"2.0","id":9,"method":"elicitation/create"}`:          "",
+		`{"jsonrpc":"2.0","method":"notifications/progress"}`:             "",
+	} {
+		got, ok := responseKey([]byte(line))
+		if got != want || ok != (want != "") {
+			t.Errorf("responseKey(%s) = %q,%v, want %q", line, got, ok, want)
+		}
+	}
+}
+
+// A line mcp-go cannot parse (NaN in the arguments) is answered with id
+// null; the end of input must not wait for an answer by id that never
+// comes. Driven through the real stdio server.
+func TestStdioBadLineThenEOFExitsPromptly(t *testing.T) {
+	e := newEnv(t)
+	in := strings.NewReader(strings.Join([]string{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"0"}}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_agent_states","arguments":{"PageSize":NaN}}}`,
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"list_agent_states","arguments":{"PageSize":5}}}`,
+	}, "\n") + "\n")
+	var out safeBuffer
+	done := make(chan error, 1)
+	go func() { done <- e.srv.ServeStdio(context.Background(), in, &out, nil) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server still waits at end of input 20 s after a bad line")
+	}
+	got := out.String()
+	if !strings.Contains(got, `"id":null`) || !strings.Contains(got, `"id":3`) || strings.Contains(got, "canceled") {
+		t.Fatalf("answers:\n%s", got)
+	}
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

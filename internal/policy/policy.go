@@ -118,7 +118,7 @@ type Config struct {
 	// Store keeps requests, single-use keys and rate-limit buckets; nil:
 	// a memory store of this process.
 	Store    store.Store
-	ReadOnly bool      // only read and secret actions; the rest are denied
+	ReadOnly bool      // only read actions; the rest are denied
 	Audit    io.Writer // where Record writes JSON lines; nil → discarded
 	Now      func() time.Time
 	Logger   *slog.Logger
@@ -127,6 +127,10 @@ type Config struct {
 	// auditing is on or off; Args is always nil and Reason is not masked
 	// yet (never log it). It must be quick and safe for concurrent use.
 	Observe func(Record)
+
+	// ReadOnlySecrets lets secret (credential-returning) actions through in
+	// read-only mode as well.
+	ReadOnlySecrets bool
 }
 
 // DefaultTokenTTL is how long a confirmation token stays valid by default.
@@ -143,6 +147,7 @@ type Gate struct {
 	approvalTTL time.Duration
 	approvals   bool
 	readOnly    bool
+	roSecret    bool
 	now         func() time.Time
 	log         *slog.Logger
 	store       store.Store
@@ -162,6 +167,7 @@ func New(cfg Config) (*Gate, error) {
 		approvalTTL: cfg.ApprovalTTL,
 		approvals:   cfg.Approvals,
 		readOnly:    cfg.ReadOnly,
+		roSecret:    cfg.ReadOnlySecrets,
 		now:         cfg.Now,
 		log:         cfg.Logger,
 		audit:       cfg.Audit,
@@ -247,6 +253,12 @@ func (g *Gate) LinkedSlack(principalID string) string {
 // actions.
 func (g *Gate) ReadOnly() bool { return g.readOnly }
 
+// ReadOnlyAllows reports whether read-only mode (if on) lets an access class
+// through: read always, secret only with ReadOnlySecrets.
+func (g *Gate) ReadOnlyAllows(a spec.Access) bool {
+	return !g.readOnly || a == read || a == secret && g.roSecret
+}
+
 // Decide answers whether c may run. It never trusts c.Access or c.Toolset
 // for the decision: both come from the reviewed table and the spec.
 func (g *Gate) Decide(c Call) Decision {
@@ -270,7 +282,7 @@ func (g *Gate) Decide(c Call) Decision {
 	if d, refused := scopeRefusal(c.Principal, c.Action, access); refused {
 		return d
 	}
-	if g.readOnly && !access.ReadOnly() {
+	if !g.ReadOnlyAllows(access) {
 		return Decision{Verdict: Deny, Rule: "config:read-only",
 			Reason: fmt.Sprintf("this server runs read-only, so %s (%s) is refused; an operator must restart it without read-only mode to change anything", c.Action, access)}
 	}

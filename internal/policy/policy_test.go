@@ -140,14 +140,19 @@ func TestReadOnlyConfig(t *testing.T) {
 	for _, a := range spec.MustSpec().Actions {
 		d := g.Decide(call("local", a.Name, "ccc-1"))
 		n[d.Verdict]++
-		if !AccessOf(a.Name).ReadOnly() {
+		if AccessOf(a.Name) != spec.AccessRead {
 			if d.Verdict != Deny || d.Rule != "config:read-only" || !strings.Contains(d.Reason, "read-only") {
 				t.Errorf("%s in read-only mode: %+v", a.Name, d)
 			}
 		}
 	}
-	if n[Allow] != 58 || n[Deny] != 31 {
-		t.Errorf("read-only verdicts %v, want 58 allow and 31 deny", n)
+	if n[Allow] != 54 || n[Deny] != 35 {
+		t.Errorf("read-only verdicts %v, want 54 allow (reads) and 35 deny", n)
+	}
+	// Secret actions only when asked for.
+	g = newGate(t, Config{ReadOnly: true, ReadOnlySecrets: true})
+	if d := g.Decide(call("local", "GetTURNCredentials", "ccc-1")); d.Verdict != Allow {
+		t.Errorf("read-only with secrets refused a secret action: %+v", d)
 	}
 	// Read-only wins over a file that would allow everything.
 	f := mustParse(t, "default_role: all\nroles:\n  all:\n    rules:\n      - actions: ['*']\n        verdict: allow\n")

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -67,7 +68,81 @@ func (f Filter) Check(all []*Tool) error {
 			}
 		}
 	}
-	return nil
+	for _, t := range all {
+		if f.Allows(t) {
+			return nil
+		}
+	}
+	return fmt.Errorf("these filters leave no tool to serve: %s", f.whyEmpty(all))
+}
+
+// whyEmpty says which filters cancel each other out, naming the toolset of
+// each tool --tools asks for.
+func (f Filter) whyEmpty(all []*Tool) string {
+	find := func(n string) *Tool {
+		for _, t := range all {
+			if n := norm(n); n == t.Name || n == strings.ToLower(t.Action) {
+				return t
+			}
+		}
+		return nil
+	}
+	var why []string
+	if len(f.Include) > 0 && len(f.Toolsets) > 0 {
+		for _, n := range f.Include {
+			if t := find(n); t != nil && !f.inToolsets(t) {
+				why = append(why, fmt.Sprintf("%s is in toolset %s, which --toolsets %s leaves out", t.Name, t.Toolset, strings.Join(f.Toolsets, ",")))
+			}
+		}
+	}
+	excluded := 0
+	for _, n := range f.Include {
+		if t := find(n); t != nil && !(Filter{Exclude: f.Exclude}).Allows(t) {
+			excluded++
+		}
+	}
+	if excluded > 0 && excluded == len(f.Include) {
+		why = append(why, "every tool --tools names is also in --exclude-tools")
+	}
+	if len(why) == 0 {
+		why = append(why, "--exclude-tools removes every tool of --toolsets "+strings.Join(f.Toolsets, ","))
+	}
+	return strings.Join(why, "; ") + ". Change --toolsets, --tools or --exclude-tools (or CCC_TOOLSETS, CCC_TOOLS, CCC_EXCLUDE_TOOLS)"
+}
+
+func (f Filter) inToolsets(t *Tool) bool {
+	for _, ts := range f.Toolsets {
+		if norm(ts) == t.Toolset {
+			return true
+		}
+	}
+	return len(f.Toolsets) == 0
+}
+
+// CheckServes fails when the registry lists no tool at all — filters that
+// cancel out, or read-only mode hiding every tool the filters leave — with
+// the reason and what to change, so a server never starts empty.
+func (r *Registry) CheckServes() error {
+	if len(r.tools) > 0 {
+		return nil
+	}
+	var hidden []string
+	seen := map[string]bool{}
+	for _, t := range r.readOnlyHidden {
+		if !seen[t.Name] {
+			seen[t.Name] = true
+			hidden = append(hidden, fmt.Sprintf("%s (%s)", t.Name, t.Access))
+		}
+	}
+	sort.Strings(hidden)
+	if len(hidden) > 0 {
+		return fmt.Errorf("read-only mode leaves no tool to serve: it lists only read tools, and the filters leave only %s. "+
+			"Add read tools with --tools or --toolsets, or run without --read-only (CCC_READ_ONLY)", strings.Join(hidden, ", "))
+	}
+	if err := r.cfg.Filter.Check(r.all); err != nil {
+		return err
+	}
+	return errors.New("no tool to serve; check --toolsets, --tools, --exclude-tools and --read-only")
 }
 
 func keys(m map[string]bool) []string {

@@ -54,8 +54,47 @@ func riskSentence(a spec.Access) string {
 	return "Risk: read only."
 }
 
-func argLines(args map[string]any) string {
+// ClearPreview is a preview made by Preview from args (as the gate stores
+// it, masked), with its arguments line shown in full — phone numbers and
+// e-mail addresses unmasked, credentials still left out — for the person
+// who confirms the call in their own client and must see exactly whom it
+// reaches. Logs, the audit and shared channels keep the masked preview.
+func ClearPreview(preview string, args map[string]any) string {
+	const label = "Arguments: "
+	i := strings.LastIndex(preview, "\n"+label)
+	switch {
+	case i >= 0:
+		i++
+	case strings.HasPrefix(preview, label):
+		i = 0
+	default:
+		return preview
+	}
+	clear := clearArgLines(args)
+	if clear == "" {
+		return preview
+	}
+	return preview[:i] + label + clear
+}
+
+// clearArgLines is argLines without masking: only what Redact drops
+// (credentials) stays out, and nested objects stay masked.
+func clearArgLines(args map[string]any) string {
 	red := policy.Redact(args)
+	clear := make(map[string]any, len(red))
+	for k, v := range red {
+		if _, nested := args[k].(map[string]any); nested {
+			clear[k] = v
+		} else {
+			clear[k] = args[k]
+		}
+	}
+	return argText(clear)
+}
+
+func argLines(args map[string]any) string { return argText(policy.Redact(args)) }
+
+func argText(red map[string]any) string {
 	keys := make([]string, 0, len(red))
 	for k := range red {
 		if k != "InstanceId" {

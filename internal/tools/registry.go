@@ -92,7 +92,7 @@ func New(cfg Config) (*Registry, error) {
 		if !cfg.Filter.Allows(t) {
 			continue
 		}
-		if cfg.Gate.ReadOnly() && !t.Access.ReadOnly() {
+		if !cfg.Gate.ReadOnlyAllows(t.Access) {
 			// Not listed, but a call by name still reaches the gate, so
 			// the refusal is decided and audited there.
 			r.readOnlyHidden[strings.ToLower(t.Name)] = t
