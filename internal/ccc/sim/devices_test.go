@@ -18,6 +18,7 @@ import (
 // shows. If the spec ever gains the fields, the first check fails and says
 // to serve them.
 func TestDeviceAndAgentRowsCarryWhatTheSpecHas(t *testing.T) {
+	t.Parallel() // each test starts its own simulator
 	sp := spec.MustSpec()
 	row := func(action string, path ...string) *spec.Schema {
 		sc := sp.Action(action).Response
