@@ -64,7 +64,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.action, "action", "GetUser", "read action measured: GetUser or ListRealTimeAgent")
 	fs.StringVar(&o.serverBin, "mcp-server", "", "a built mcp-server binary; default: build ./cmd/mcp-server into a temp dir")
 	fs.DurationVar(&o.simLatency, "sim-latency", 0, "latency the simulator adds to every answer, to see overhead against a network round trip (0: loopback only)")
-	fs.DurationVar(&o.timeout, "timeout", 0, "stop everything after this long (default 15m, quick 2m)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "stop everything after this long (default 15m, quick 2m, each plus --sim-latency times the round trips made one after another)")
 	var clients string
 	fs.StringVar(&clients, "clients", "1,8,32", "concurrent streamable HTTP clients per throughput run")
 	if err := fs.Parse(args); err != nil {
@@ -91,11 +91,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 			o.idle = 500 * time.Millisecond
 		}
 	}
-	if o.timeout <= 0 {
-		o.timeout = 15 * time.Minute
-		if o.quick {
-			o.timeout = 2 * time.Minute
-		}
+	if o.simLatency < 0 {
+		return nil, fmt.Errorf("--sim-latency %v: want 0 or a positive duration", o.simLatency)
 	}
 	for _, s := range strings.Split(clients, ",") {
 		var n int
@@ -104,7 +101,32 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		}
 		o.clients = append(o.clients, n)
 	}
+	if o.timeout <= 0 {
+		o.timeout = 15 * time.Minute
+		if o.quick {
+			o.timeout = 2 * time.Minute
+		}
+		// The budgets above are for loopback. Every round trip waits
+		// --sim-latency more, so the budget grows by that much for each
+		// trip made one after another, with room to spare.
+		o.timeout += 3 * o.simLatency * time.Duration(o.sequentialTrips()) / 2
+	}
 	return o, nil
+}
+
+// sequentialTrips counts the simulator round trips the run makes one after
+// another (concurrent ones count once per client): the interleaved latency
+// rounds over five paths, each throughput run (warm-up included) divided
+// among its clients, the cold starts, and the Slack commands' background
+// reads. It is an estimate for the time budget, not a figure reported.
+func (o *options) sequentialTrips() int {
+	trips := (o.rounds + o.warmup) * 5
+	for _, n := range o.clients {
+		trips += (max(n*10, 200) + o.calls + n - 1) / n
+	}
+	trips += o.starts * 3 * 2                   // three modes; a start reads little from CCC
+	trips += (max(o.rounds/4, 50) + 10) * 2 * 2 // two commands, up to two reads each
+	return trips
 }
 
 // report collects the table's rows and the goals' verdicts.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSmallRunPrintsEveryFigure runs the whole command at a tiny size and
@@ -40,5 +41,38 @@ func TestFlagsAreChecked(t *testing.T) {
 		if err := run(context.Background(), args, &out, &errOut); err == nil {
 			t.Errorf("%v was accepted", args)
 		}
+	}
+}
+
+// TestTimeBudgetGrowsWithTheSimulatorLatency: "--sim-latency 20ms --quick"
+// ran out of its 2-minute budget ("context deadline exceeded"); the budget
+// now grows by the latency times the round trips made one after another,
+// and an explicit --timeout is kept as given.
+func TestTimeBudgetGrowsWithTheSimulatorLatency(t *testing.T) {
+	var errOut bytes.Buffer
+	loop, err := parse([]string{"--quick"}, &errOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := parse([]string{"--quick", "--sim-latency", "20ms"}, &errOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One client's throughput run alone is over 2,000 calls in a row, and
+	// the latency rounds 1,650 more: at 20 ms that is more than 70 s of
+	// waiting on top of the loopback run.
+	waited := 20 * time.Millisecond * time.Duration(slow.sequentialTrips())
+	if slow.sequentialTrips() < 3500 || slow.timeout < loop.timeout+waited {
+		t.Fatalf("budget %v for %d trips at 20 ms (loopback %v)", slow.timeout, slow.sequentialTrips(), loop.timeout)
+	}
+	if loop.timeout != 2*time.Minute {
+		t.Errorf("quick loopback budget %v", loop.timeout)
+	}
+	fixed, err := parse([]string{"--quick", "--sim-latency", "20ms", "--timeout", "5m"}, &errOut)
+	if err != nil || fixed.timeout != 5*time.Minute {
+		t.Errorf("--timeout 5m became %v (%v)", fixed.timeout, err)
+	}
+	if _, err := parse([]string{"--sim-latency", "-1ms"}, &errOut); err == nil {
+		t.Error("a negative latency was accepted")
 	}
 }

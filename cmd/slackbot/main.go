@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,19 +35,32 @@ func main() {
 	}
 }
 
+// slackEnv are the bot's settings that exist only in the environment.
+var slackEnv = []app.EnvVar{
+	{Name: "SLACK_SIGNING_SECRET", Meaning: "HTTP mode: the app's Signing Secret (Basic Information); every request is verified with it"},
+	{Name: "SLACK_APP_TOKEN", Meaning: "Socket Mode: an xapp- app-level token with connections:write; setting it turns Socket Mode on"},
+	{Name: "SLACK_BOT_TOKEN", Meaning: "xoxb- bot token, for CSV uploads of long call logs (files:write) and chat.postEphemeral fallbacks"},
+}
+
+// stderr takes the logs and -h; listen opens the HTTP listener. Tests
+// replace both (listen, to stay on loopback whatever address is configured).
+var (
+	stderr io.Writer = os.Stderr
+	listen           = net.Listen
+)
+
 // run serves until ctx ends; ready, when set, learns the listen address.
 func run(ctx context.Context, argv []string, ready func(addr string)) error {
 	fs := flag.NewFlagSet("slackbot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	var cfg app.Config
 	cfg.RegisterFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:3000", "HTTP listen address for /slack/commands, /slack/interactions and the operations endpoints /healthz, /readyz, /metrics [SLACK_ADDR]")
 	opsAddr := fs.String("ops-addr", "", "serve /healthz, /readyz and /metrics on this address instead of --addr (e.g. an internal interface, in Socket Mode or behind a public URL); /metrics wants CCC_METRICS_TOKEN or a loopback client [SLACK_OPS_ADDR]")
 	apiURL := fs.String("slack-api-url", slack.DefaultAPIURL, "Slack Web API base URL; override only for tests [SLACK_API_URL]")
-	stuck := fs.Duration("stuck-after", 2*time.Hour, "flag agents holding a state other than Ready/Offline longer than this [SLACK_STUCK_AFTER]")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage of slackbot (secrets come only from the environment: SLACK_SIGNING_SECRET for HTTP mode, SLACK_APP_TOKEN for Socket Mode, SLACK_BOT_TOKEN for uploads and fallbacks):\n")
-		fs.PrintDefaults()
-	}
+	stuck := new(time.Duration)
+	app.PositiveDurationVar(fs, stuck, "stuck-after", 2*time.Hour, "flag agents holding a state other than Ready/Offline longer than this [SLACK_STUCK_AFTER]")
+	app.SetUsage(fs, "Usage of slackbot: serves the /ccc Slack command (README.md, section \"Slack bot\").", slackEnv)
 	if err := app.ApplyEnv(fs); err != nil {
 		return err
 	}
@@ -56,10 +70,10 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 		}
 		return err
 	}
-	if *stuck <= 0 {
-		return fmt.Errorf("--stuck-after (SLACK_STUCK_AFTER) must be a positive duration such as 90m or 2h, got %s", *stuck)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; flags start with --", fs.Args())
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg.Logger = log
 
 	signing, botToken, appToken := os.Getenv("SLACK_SIGNING_SECRET"), os.Getenv("SLACK_BOT_TOKEN"), os.Getenv("SLACK_APP_TOKEN")
@@ -109,9 +123,12 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 	}
 	defer bot.Close()
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (SLACK_ADDR): %w", *addr, err)
+	}
+	if w := app.PlainHTTPWarning(*addr, "the Slack bot (SLACK_ADDR, --addr)"); w != "" {
+		log.Warn(w)
 	}
 	srv := &http.Server{Handler: bot.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
 	errc := make(chan error, 2)

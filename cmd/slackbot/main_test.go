@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -186,5 +188,84 @@ func TestRefusesToStartWithoutSlackSecrets(t *testing.T) {
 	t.Setenv("SLACK_STUCK_AFTER", "soon")
 	if err := run(context.Background(), nil, nil); err == nil || !strings.Contains(err.Error(), "SLACK_STUCK_AFTER") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the bot's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func captureStderr(t *testing.T) *syncBuffer {
+	var buf syncBuffer
+	old := stderr
+	stderr = &buf
+	t.Cleanup(func() { stderr = old })
+	return &buf
+}
+
+// TestHelpNamesTheEnvironmentOnlySettings: -h lists the Slack secrets and
+// the CCC credentials, which have no flag, and the real defaults.
+func TestHelpNamesTheEnvironmentOnlySettings(t *testing.T) {
+	out := captureStderr(t)
+	if err := run(context.Background(), []string{"-h"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	h := out.String()
+	for _, w := range []string{"SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "files:write", "CCC_BEARER_TOKEN",
+		"ALIBABA_CLOUD_ACCESS_KEY_ID", "-stuck-after duration", "(default 2h0m0s)", "-rate-limit limit", "(default 600)", "[SLACK_ADDR]"} {
+		if !strings.Contains(h, w) {
+			t.Errorf("-h lacks %q:\n%s", w, h)
+		}
+	}
+}
+
+func TestRefusesBadStuckAfter(t *testing.T) {
+	captureStderr(t)
+	t.Setenv("SLACK_SIGNING_SECRET", "x")
+	for _, v := range []string{"0", "-1h", "soon"} {
+		t.Setenv("SLACK_STUCK_AFTER", v)
+		err := run(context.Background(), nil, nil)
+		if err == nil || !strings.Contains(err.Error(), `SLACK_STUCK_AFTER="`+v+`": use a positive duration`) {
+			t.Errorf("SLACK_STUCK_AFTER=%s: %v", v, err)
+		}
+	}
+}
+
+// TestWarnsAboutPlainHTTPOnAReachableAddress: configured to listen on
+// every interface, the bot says that plain HTTP needs TLS in front. (The
+// test listens on loopback whatever is configured.)
+func TestWarnsAboutPlainHTTPOnAReachableAddress(t *testing.T) {
+	oldListen := listen
+	t.Cleanup(func() { listen = oldListen })
+	listen = func(network, _ string) (net.Listener, error) { return net.Listen(network, "127.0.0.1:0") }
+	t.Setenv("SLACK_SIGNING_SECRET", "cmd-test-signing-secret")
+	t.Setenv("SLACK_APP_TOKEN", "")
+	t.Setenv("SLACK_STUCK_AFTER", "")
+	t.Setenv("CCC_BACKEND", "sim")
+	t.Setenv("CCC_AUDIT_FILE", "off")
+	t.Setenv("CCC_TOKEN_SECRET", "cmd-test-token-secret-of-32-bytes!!")
+	for addr, warned := range map[string]bool{"0.0.0.0:3000": true, ":3000": true, "127.0.0.1:3000": false} {
+		out := captureStderr(t)
+		t.Setenv("SLACK_ADDR", addr)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, nil, func(string) { cancel() }) }()
+		if err := <-done; err != nil {
+			t.Fatalf("%s: %v", addr, err)
+		}
+		cancel()
+		logs := out.String()
+		if got := strings.Contains(logs, "plain HTTP") && strings.Contains(logs, "TLS reverse proxy") && strings.Contains(logs, addr); got != warned {
+			t.Errorf("%s: warned=%v, want %v:\n%s", addr, got, warned, logs)
+		}
 	}
 }

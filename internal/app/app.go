@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,14 +52,24 @@ type Config struct {
 	Approvals      string        // slack, off, or "" (auto: slack when the store is shared)
 	ApprovalTTL    time.Duration // how long an approval in Slack stays open
 	ReadOnly       bool
-	RateLimit      int // calls per minute per principal; 0 → 600, negative → no limit
-	ExternalLimit  int // external-class calls per hour per principal; 0 → 10, negative → no limit
+	RateLimit      int // calls per minute per principal; -1 → no limit; 0 (only in code) → DefaultRateLimit
+	ExternalLimit  int // external-class calls per hour per principal; -1 → no limit; 0 (only in code) → DefaultExternalLimit
 	Filter         tools.Filter
 	Logger         *slog.Logger
 	Observe        func(policy.Record) // sees every gate record (metrics); see policy.Config
 
 	ReadOnlySecrets bool // read-only mode lists and allows secret tools too
 }
+
+// DefaultCallTimeout bounds one tool call when --call-timeout is not given.
+const DefaultCallTimeout = 30 * time.Second
+
+// The gate's default limits, as the flags show them: calls per minute, and
+// external calls per hour, per principal.
+var (
+	DefaultRateLimit     = policy.DefaultLimits().Overall.N
+	DefaultExternalLimit = policy.DefaultLimits().Class[spec.AccessExternal].N
+)
 
 // envTag is the "[VAR]" at the end of a flag's usage that names the
 // environment variable standing in for the flag.
@@ -81,10 +93,28 @@ func ApplyEnv(fs *flag.FlagSet) error {
 			return
 		}
 		if err := fs.Set(f.Name, v); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %v (see --%s in -h)", m[1], v, err, f.Name))
+			errs = append(errs, fmt.Errorf("%s=%q: %v (see --%s in -h)", m[1], v, explain(f, err), f.Name))
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// explain turns the flag package's bare "parse error" for its own types
+// into the values the flag accepts.
+func explain(f *flag.Flag, err error) error {
+	if !strings.Contains(err.Error(), "parse error") && !strings.Contains(err.Error(), "invalid syntax") {
+		return err
+	}
+	if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+		return errors.New("use true or false")
+	}
+	if _, derr := time.ParseDuration(f.DefValue); derr == nil {
+		return errors.New("use a duration with a unit, such as 30s, 2m or 1h")
+	}
+	if _, ierr := strconv.ParseInt(f.DefValue, 10, 64); ierr == nil {
+		return errors.New("use a whole number")
+	}
+	return err
 }
 
 type listFlag struct{ dst *[]string }
@@ -95,6 +125,8 @@ func (l listFlag) String() string {
 	}
 	return strings.Join(*l.dst, ",")
 }
+
+func (l listFlag) Type() string { return "list" }
 
 func (l listFlag) Set(s string) error {
 	*l.dst = nil
@@ -121,21 +153,21 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.SimSeed, "sim-seed", 1, "seed of the embedded simulator's data [CCC_SIM_SEED]")
 	fs.StringVar(&c.Region, "region", ccc.DefaultRegion, "CCC region [CCC_REGION]")
 	fs.StringVar(&c.Endpoint, "endpoint", "", "CCC endpoint override, host[:port] (HTTPS) or http://127.0.0.1:port [CCC_ENDPOINT]")
-	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", ccc.DefaultConnectTimeout, "connect timeout of each CCC request [CCC_CONNECT_TIMEOUT]")
-	fs.DurationVar(&c.ReadTimeout, "read-timeout", ccc.DefaultReadTimeout, "read timeout of each CCC request [CCC_READ_TIMEOUT]")
-	fs.DurationVar(&c.CallTimeout, "call-timeout", 30*time.Second, "bound on one tool call, retries included [CCC_CALL_TIMEOUT]")
+	PositiveDurationVar(fs, &c.ConnectTimeout, "connect-timeout", ccc.DefaultConnectTimeout, "connect timeout of each CCC request [CCC_CONNECT_TIMEOUT]")
+	PositiveDurationVar(fs, &c.ReadTimeout, "read-timeout", ccc.DefaultReadTimeout, "read timeout of each CCC request [CCC_READ_TIMEOUT]")
+	PositiveDurationVar(fs, &c.CallTimeout, "call-timeout", DefaultCallTimeout, "bound on one tool call, retries included [CCC_CALL_TIMEOUT]")
 	fs.StringVar(&c.Instance, "instance", "", "default InstanceId when a call names none (simulator: "+sim.DefaultInstanceID+") [CCC_INSTANCE_ID]")
 	fs.StringVar(&c.PolicyFile, "policy", "", "policy file (YAML); empty: read/secret allowed, everything else confirmed [CCC_POLICY_FILE]")
 	fs.StringVar(&c.AuditPath, "audit", "stderr", "audit log: a file path (appended, fsync per record), stderr, stdout, or off [CCC_AUDIT_FILE]")
-	fs.StringVar(&c.TokenSecret, "token-secret", "", "HMAC key of confirmation tokens, at least 16 bytes (32 random bytes recommended); prefer the env var [CCC_TOKEN_SECRET]")
-	fs.DurationVar(&c.TokenTTL, "confirm-ttl", policy.DefaultTokenTTL, "how long a confirmation stays valid [CCC_CONFIRM_TTL]")
+	fs.StringVar(&c.TokenSecret, "token-secret", "", "HMAC key of confirmation tokens, at least 16 bytes (32 random bytes recommended: openssl rand -hex 32); empty: random per process; prefer the env var [CCC_TOKEN_SECRET]")
+	PositiveDurationVar(fs, &c.TokenTTL, "confirm-ttl", policy.DefaultTokenTTL, "how long a confirmation stays valid [CCC_CONFIRM_TTL]")
 	fs.StringVar(&c.Store, "store", "memory", "where confirmations, approvals, single-use keys and rate-limit buckets live: memory (this process), sqlite:PATH (processes on one host), postgres://user@host:5432/db (replicas) [CCC_STORE]")
 	fs.StringVar(&c.Approvals, "approvals", "", "approvals in Slack for calls a client cannot confirm and for four eyes: slack or off (default: slack when --store is sqlite or postgres, else off) [CCC_APPROVALS]")
-	fs.DurationVar(&c.ApprovalTTL, "approval-ttl", policy.DefaultApprovalTTL, "how long an approval request in Slack stays open [CCC_APPROVAL_TTL]")
-	fs.BoolVar(&c.ReadOnly, "read-only", false, "list and allow only read-class tools (no credential-returning ones) [CCC_READ_ONLY]")
-	fs.BoolVar(&c.ReadOnlySecrets, "read-only-secrets", false, "with --read-only, list and allow the 4 credential-returning (secret) tools too [CCC_READ_ONLY_SECRETS]")
-	fs.IntVar(&c.RateLimit, "rate-limit", 0, "calls per minute each principal may make (0: 600; -1: no limit) [CCC_RATE_LIMIT]")
-	fs.IntVar(&c.ExternalLimit, "external-rate-limit", 0, "external calls (real calls, SMS) per hour each principal may make (0: 10; -1: no limit) [CCC_EXTERNAL_RATE_LIMIT]")
+	PositiveDurationVar(fs, &c.ApprovalTTL, "approval-ttl", policy.DefaultApprovalTTL, "how long an approval request in Slack stays open [CCC_APPROVAL_TTL]")
+	BoolVar(fs, &c.ReadOnly, "read-only", false, "list and allow only read-class tools (no credential-returning ones) [CCC_READ_ONLY]")
+	BoolVar(fs, &c.ReadOnlySecrets, "read-only-secrets", false, "with --read-only, list and allow the 4 credential-returning (secret) tools too [CCC_READ_ONLY_SECRETS]")
+	LimitVar(fs, &c.RateLimit, "rate-limit", DefaultRateLimit, "calls per minute each principal may make; -1: no limit [CCC_RATE_LIMIT]")
+	LimitVar(fs, &c.ExternalLimit, "external-rate-limit", DefaultExternalLimit, "external calls (real calls, SMS) per hour each principal may make; -1: no limit [CCC_EXTERNAL_RATE_LIMIT]")
 	fs.Var(listFlag{&c.Filter.Toolsets}, "toolsets", "comma-separated toolsets to enable (default all) [CCC_TOOLSETS]")
 	fs.Var(listFlag{&c.Filter.Include}, "tools", "comma-separated tools to enable, by tool or action name [CCC_TOOLS]")
 	fs.Var(listFlag{&c.Filter.Exclude}, "exclude-tools", "comma-separated tools to disable [CCC_EXCLUDE_TOOLS]")
@@ -170,31 +202,23 @@ func Open(cfg Config) (*App, error) {
 	if cfg.TokenSecret == "" {
 		cfg.TokenSecret = os.Getenv("CCC_TOKEN_SECRET")
 	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	backend, creds, err := cfg.chooseBackend()
+	if err != nil {
+		return nil, err
+	}
 	a := &App{}
 	fail := func(err error) (*App, error) {
 		_ = a.Close()
 		return nil, err
-	}
-	creds, haveCreds := ccc.CredentialsFromEnv()
-	backend := cfg.Backend
-	switch backend {
-	case "", BackendAuto:
-		backend = BackendSim
-		if haveCreds {
-			backend = BackendAliyun
-		}
-	case BackendSim, BackendAliyun:
-	default:
-		return nil, fmt.Errorf("unknown backend %q: use auto, sim or aliyun", cfg.Backend)
 	}
 	ccfg := ccc.Config{Region: cfg.Region, ConnectTimeout: cfg.ConnectTimeout, ReadTimeout: cfg.ReadTimeout, Logger: cfg.Logger,
 		// Retry only what the reviewed access table calls read-only: one
 		// table decides how risky an action is, for the gate and the client.
 		Retryable: func(action string) bool { return policy.AccessOf(action).ReadOnly() }}
 	if backend == BackendAliyun {
-		if !haveCreds {
-			return nil, errors.New("backend aliyun needs credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or CCC_BEARER_TOKEN, ALIBABA_CLOUD_ECS_METADATA)")
-		}
 		ccfg.Credentials, ccfg.Endpoint = creds, cfg.Endpoint
 		if cfg.Instance == "" {
 			cfg.Logger.Warn("no default instance (CCC_INSTANCE_ID); every call must name InstanceId")
@@ -253,6 +277,12 @@ func Open(cfg Config) (*App, error) {
 		Store: st, Approvals: approvals, ApprovalTTL: cfg.ApprovalTTL, Observe: cfg.Observe}
 	if cfg.TokenSecret != "" {
 		pcfg.Secret = []byte(cfg.TokenSecret)
+	} else {
+		pcfg.Secret = make([]byte, 32)
+		if _, err := rand.Read(pcfg.Secret); err != nil {
+			return fail(fmt.Errorf("draw a random confirmation secret: %w", err))
+		}
+		cfg.Logger.Warn(NoTokenSecretWarning)
 	}
 	if cfg.PolicyFile != "" {
 		f, err := policy.LoadFile(cfg.PolicyFile)
@@ -294,6 +324,84 @@ func Open(cfg Config) (*App, error) {
 	}
 	a.Registry = reg
 	return a, nil
+}
+
+// MinTokenSecret is the shortest confirmation secret accepted, in bytes;
+// 32 random bytes are recommended. The README states the same numbers.
+const MinTokenSecret = 16
+
+// NoTokenSecretWarning is logged when no confirmation secret is set.
+const NoTokenSecretWarning = "CCC_TOKEN_SECRET is not set: confirmations use a random secret of this process, so they do not survive a restart or work across replicas; set CCC_TOKEN_SECRET to at least 16 bytes (32 random bytes recommended: openssl rand -hex 32)"
+
+// check refuses values the product cannot honour. Flags refuse them
+// already (see flags.go); this covers a Config built in code, where a zero
+// still means the default.
+func (c *Config) check() error {
+	var errs []error
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--connect-timeout (CCC_CONNECT_TIMEOUT)", c.ConnectTimeout}, {"--read-timeout (CCC_READ_TIMEOUT)", c.ReadTimeout},
+		{"--call-timeout (CCC_CALL_TIMEOUT)", c.CallTimeout}, {"--confirm-ttl (CCC_CONFIRM_TTL)", c.TokenTTL}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("%s is %v: use a positive duration with a unit, such as 30s, 2m or 1h", d.name, d.v))
+		}
+	}
+	for _, l := range []struct {
+		name string
+		v    int
+	}{{"--rate-limit (CCC_RATE_LIMIT)", c.RateLimit}, {"--external-rate-limit (CCC_EXTERNAL_RATE_LIMIT)", c.ExternalLimit}} {
+		if l.v < -1 {
+			errs = append(errs, fmt.Errorf("%s is %d: use a positive whole number, or -1 for no limit", l.name, l.v))
+		}
+	}
+	if n := len(c.TokenSecret); n > 0 && n < MinTokenSecret {
+		errs = append(errs, fmt.Errorf("the confirmation secret (CCC_TOKEN_SECRET or --token-secret) is %d bytes: it needs at least %d (32 random bytes recommended: openssl rand -hex 32)", n, MinTokenSecret))
+	}
+	return errors.Join(errs...)
+}
+
+// chooseBackend decides what the tools talk to, and refuses settings that
+// contradict each other instead of letting one win in silence: credentials
+// of the real service next to a simulator address would otherwise send a
+// user who meant to share a simulator to the real call center.
+func (c *Config) chooseBackend() (string, ccc.Credentials, error) {
+	if err := ccc.CheckCredentialEnv(); err != nil {
+		return "", ccc.Credentials{}, err
+	}
+	creds, haveCreds := ccc.CredentialsFromEnv()
+	set := ccc.CredentialVarsSet()
+	unset := "env -u " + strings.Join(set, " -u ")
+	backend := c.Backend
+	switch backend {
+	case "", BackendAuto:
+		backend = BackendSim
+		if haveCreds {
+			backend = BackendAliyun
+		}
+		if haveCreds && c.SimAddr != "" {
+			return "", creds, fmt.Errorf("CCC_SIM_ADDR (--sim-addr) asks for the simulator at %s, but credentials of the real CCC are set (%s), which would select the real service: to use the simulator, unset them for this process (%s …); to use the real CCC, unset CCC_SIM_ADDR",
+				c.SimAddr, strings.Join(set, ", "), unset)
+		}
+	case BackendSim:
+		if haveCreds {
+			return "", creds, fmt.Errorf("--backend sim (CCC_BACKEND) asks for the simulator, but credentials of the real CCC are set (%s): unset them for this process (%s …), or use --backend aliyun for the real CCC",
+				strings.Join(set, ", "), unset)
+		}
+	case BackendAliyun:
+		if c.SimAddr != "" {
+			return "", creds, fmt.Errorf("--backend aliyun (CCC_BACKEND) asks for the real CCC, but CCC_SIM_ADDR (--sim-addr) names a simulator at %s: unset CCC_SIM_ADDR, or use --backend sim", c.SimAddr)
+		}
+		if !haveCreds {
+			return "", creds, errors.New("backend aliyun needs credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or CCC_BEARER_TOKEN, ALIBABA_CLOUD_ECS_METADATA)")
+		}
+	default:
+		return "", creds, fmt.Errorf("unknown backend %q: use auto, sim or aliyun", c.Backend)
+	}
+	if backend == BackendSim && c.Endpoint != "" {
+		return "", creds, fmt.Errorf("CCC_ENDPOINT (--endpoint) %q is for the real CCC, and this process runs on the simulator: unset CCC_ENDPOINT (use CCC_SIM_ADDR for a simulator elsewhere), or set credentials and --backend aliyun", c.Endpoint)
+	}
+	return backend, creds, nil
 }
 
 // limits turns the two knobs into the gate's buckets; zero keeps a default.

@@ -903,7 +903,7 @@ func (*AddAgentDeviceRequest) Action() string { return "AddAgentDevice" }
 
 // ModifyAgentDeviceRequest is the request of ModifyAgentDevice (diagnostics, destructive): Change an agent device login.
 type ModifyAgentDeviceRequest struct {
-	AgentDeviceId *int64  `json:"AgentDeviceId,omitempty" ccc:"AgentDeviceId,query" jsonschema_description:"Device record to change. Find it with list_agent_devices."`
+	AgentDeviceId *int64  `json:"AgentDeviceId,omitempty" ccc:"AgentDeviceId,query" jsonschema_description:"Device record to change: the AgentDeviceId that add_agent_device returned (list_agent_devices does not show it)."`
 	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
 	IsLogin       *int64  `json:"IsLogin,omitempty" ccc:"IsLogin,query" jsonschema_description:"Login flag to store for the device (integer code)."`
 }

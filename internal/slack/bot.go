@@ -288,11 +288,7 @@ func errorFor(err error, usage string) *Message {
 		case tools.KindUnknownTool:
 			return errorMessage(te.Message, "`/ccc help` lists every command and tool.")
 		case tools.KindInvalidArgs:
-			fix := "`/ccc help` shows the grammar."
-			if usage != "" {
-				fix = "Usage:\n```" + escCode(usage) + "```"
-			}
-			return errorMessage(te.Message, fix)
+			return invalidArgs(te, usage)
 		case tools.KindDenied:
 			return errorMessage(te.Message, "The policy file decides who may run what; ask whoever runs cccops to change it if you need this.")
 		case tools.KindRefused:

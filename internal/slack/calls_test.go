@@ -117,14 +117,58 @@ func TestCallsFlowErrors(t *testing.T) {
 	}
 }
 
-func TestCallsUploadFailureSaysWhatToDo(t *testing.T) {
-	e := newEnv(t, envOpts{mutate: func(c *Config) { c.BotToken = "" }})
-	_, msgs, _ := e.command(uAlice, "calls since=3h")
-	if len(msgs) != 1 || msgs[0].Msg["response_type"] != Ephemeral {
-		t.Fatalf("%+v", msgs)
-	}
-	if got := text(msgs[0].Msg); !strings.Contains(got, "SLACK_BOT_TOKEN") || !strings.Contains(got, "files:write") {
-		t.Errorf("error: %s", got)
+// TestCallsWithoutAFileShowTheFirstRows: with no bot token, or an upload
+// that fails, a long call log still shows its newest rows (masked in the
+// channel, full to the requester, header on top) and says how to get the
+// file.
+func TestCallsWithoutAFileShowTheFirstRows(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		token  string
+		fail   bool
+		reason string
+		next   []string
+	}{
+		{"no bot token", "", false, "no bot token is configured", []string{"SLACK_BOT_TOKEN", "files:write"}},
+		{"upload fails", "xoxb-test-token", true, "the CSV upload failed", []string{"/invite @cccops", "files:write"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, envOpts{mutate: func(cfg *Config) { cfg.BotToken = c.token }})
+			if c.fail {
+				e.slack.failNext("/api/files.getUploadURLExternal", http.StatusInternalServerError)
+			}
+			_, msgs, _ := e.command(uAlice, "calls since=3h")
+			if len(msgs) != 2 {
+				t.Fatalf("%d messages: %+v", len(msgs), msgs)
+			}
+			pub, priv := msgs[0].Msg, msgs[1].Msg
+			if pub["response_type"] != InChannel || priv["response_type"] != Ephemeral {
+				t.Fatalf("response types %v, %v", pub["response_type"], priv["response_type"])
+			}
+			got := text(pub)
+			for _, w := range append([]string{"Showing the newest 20 of", c.reason, "time         dir  from"}, c.next...) {
+				if !strings.Contains(got, w) {
+					t.Errorf("channel message lacks %q:\n%s", w, got)
+				}
+			}
+			rows := 0
+			for _, l := range strings.Split(got, "\n") {
+				if strings.Contains(l, "*******") {
+					rows++
+				}
+			}
+			if rows != 20 {
+				t.Errorf("%d masked rows in the channel, want 20:\n%s", rows, got)
+			}
+			if p := text(priv); !strings.Contains(p, "Full numbers, only for you") || !strings.Contains(p, "The newest 20 of") || strings.Contains(p, "*******") {
+				t.Errorf("private copy:\n%s", p)
+			}
+			e.slack.mu.Lock()
+			defer e.slack.mu.Unlock()
+			if len(e.slack.uploads) != 0 {
+				t.Errorf("%d uploads", len(e.slack.uploads))
+			}
+		})
 	}
 }
 

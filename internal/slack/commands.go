@@ -145,7 +145,7 @@ var flowHelp = map[string]string{
 	"agents": "`/ccc agents [state] [group]` — every agent with their state and time in it; stuck agents (" + tools.StuckRule + "; or any state but Ready/Offline held longer than the threshold) first. `state` is one of " + strings.Join(tools.AgentStateNames(), ", ") + "; `group` a skill group name. Options: `state=`, `group=`, `instance=`.\nExample: `/ccc agents stuck`, `/ccc agents talking Billing`",
 	"reset":  "`/ccc reset <login|name|extension>[,...]` — shows the agents' current state with Confirm and Cancel buttons; on Confirm the states are read again, and if any changed since the preview nothing runs; otherwise ResetUserStatus sets them back to a normal state. Names are exact (login, display name, extension or RamId), comma-separated.\nExample: `/ccc reset mallory,trent`",
 	"calls":  "`/ccc calls [since=1h] [agent=...] [number=...]` — call detail records, newest first. Numbers are masked to the last 4 digits in the channel; you get the full numbers privately. More than 20 calls come as a CSV file. `since` takes 30m, 1h, 7d, today, yesterday or a date; `number` a whole number or its last digits. Option `instance=`.\nExample: `/ccc calls since=2h agent=alice`",
-	"call":   "`/ccc call <contact-id>` — one call's events, recording link(s) and transcript, shown only to you.\nExample: `/ccc call job-1234abcd`",
+	"call":   "`/ccc call <contact-id>` — one call's events, recording link(s) and transcript, shown only to you. The contact id is the last column of `/ccc calls`.\nExample: `/ccc calls since=1h`, then `/ccc call` with an id from its last column.",
 }
 
 func (b *Bot) helpOverview() *Message {
@@ -185,10 +185,7 @@ func (b *Bot) toolHelp(t *tools.Tool) *Message {
 	var bl builder
 	bl.header(t.Title)
 	bl.section(fmt.Sprintf("`%s` (CCC action `%s`) · toolset *%s* · access *%s*", t.Name, t.Action, t.Toolset, t.Access))
-	bl.code(escCode(t.Usage("/ccc")))
-	if t.HasParam("InstanceId") {
-		bl.context(fmt.Sprintf("InstanceId may be left out: it defaults to `%s`.", esc(b.cfg.Instance)))
-	}
+	bl.code(escCode(b.usage(t, "/ccc")))
 	return &Message{ResponseType: Ephemeral, Text: "Usage of " + t.Name, Blocks: bl.done()}
 }
 
@@ -215,10 +212,15 @@ func (b *Bot) toolCommand(req request, name string, words []string) *Message {
 	if err != nil {
 		var ve *schema.ValidationError
 		problem := err.Error()
-		if errors.As(err, &ve) && ve.Param != "" && !strings.Contains(problem, ve.Param) {
-			problem = ve.Param + ": " + problem
+		te := &tools.Error{Kind: tools.KindInvalidArgs, Tool: t.Name}
+		if errors.As(err, &ve) && ve.Param != "" {
+			te.Param = ve.Param
+			if !strings.Contains(problem, ve.Param) {
+				problem = ve.Param + ": " + problem
+			}
 		}
-		return errorMessage(problem, "Usage:\n```"+escCode(t.Usage(b.command(req)))+"```")
+		te.Message = problem
+		return invalidArgs(te, b.usage(t, b.command(req)))
 	}
 	p := principal(req.p.teamID, req.p.userID, req.p.name)
 	b.spawn(func(ctx context.Context) {
@@ -227,7 +229,7 @@ func (b *Bot) toolCommand(req request, name string, words []string) *Message {
 			Command: strings.TrimSpace(b.command(req) + " " + req.text)}
 		res, err := b.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: t.Name, Args: args, CanAsk: true, Meta: meta.encode()})
 		if err != nil {
-			b.reply(ctx, req.to, errorFor(err, t.Usage(b.command(req))))
+			b.reply(ctx, req.to, errorFor(err, b.usage(t, b.command(req))))
 			return
 		}
 		if res.Status == tools.StatusPending {
@@ -277,7 +279,7 @@ func (b *Bot) previewMessage(p *pendingRequest, title, preview, reason, tableTex
 	bl.header(title)
 	bl.section(fmt.Sprintf("%s asks to run `%s` on `%s`.", mention(p.UserID), p.Tool, esc(p.Instance)))
 	if tableText != "" {
-		bl.code(tableText)
+		bl.codeTable(tableText)
 	}
 	if preview != "" {
 		bl.lines(quote(esc(preview)))
@@ -361,14 +363,36 @@ func (b *Bot) boardMessage(inst, state, group string, rows []tools.AgentRow) *Me
 		bl.section("No agent matches.")
 		return &Message{ResponseType: Ephemeral, Text: title, Blocks: bl.done()}
 	}
+	threshold := tools.FormatHeld(b.cfg.StuckAfter)
 	if len(stuck) > 0 {
-		var lines, logins []string
+		// One line per agent says which way it is stuck; the rule itself
+		// is said once, below the list.
+		var lines, logins, normal []string
+		abnormal := 0
 		for _, r := range stuck {
-			lines = append(lines, fmt.Sprintf(":rotating_light: *%s* — %s", esc(r.Label()), esc(r.Why)))
+			why := "abnormal"
+			if r.Abnormal() {
+				abnormal++
+			} else {
+				why = "over the " + threshold + " threshold"
+				normal = append(normal, r.LoginName)
+			}
+			lines = append(lines, fmt.Sprintf(":rotating_light: *%s* — %s for %s (%s)", esc(r.Label()), esc(r.State), esc(r.HeldText()), why))
 			logins = append(logins, r.LoginName)
 		}
 		bl.lines(strings.Join(lines, "\n"))
-		bl.context(fmt.Sprintf("Reset them with `/ccc reset %s` (you will see a preview first).", esc(strings.Join(logins, ","))))
+		var rule []string
+		if abnormal > 0 {
+			rule = append(rule, "*abnormal*: "+esc(tools.StuckRule))
+		}
+		if len(normal) > 0 {
+			rule = append(rule, fmt.Sprintf("*over the threshold*: any state but Ready/Offline held longer than %s", threshold))
+		}
+		hint := fmt.Sprintf("Reset them with `/ccc reset %s` (you will see a preview first): a reset by name clears each agent named.", esc(strings.Join(logins, ",")))
+		if len(normal) > 0 {
+			hint += fmt.Sprintf(" Only a reset by name clears %s: a normal state held too long, which a blanket ResetUserStatus (no names given) leaves as it is.", esc(strings.Join(normal, ", ")))
+		}
+		bl.context("Stuck means\n• " + strings.Join(rule, "\n• ") + "\n" + hint)
 	}
 	head := []string{"", "login", "name", "ext", "state", "for", "groups"}
 	var cells [][]string
@@ -379,8 +403,12 @@ func (b *Bot) boardMessage(inst, state, group string, rows []tools.AgentRow) *Me
 		}
 		cells = append(cells, []string{flag, r.LoginName, r.Name, r.Extension, r.State, r.HeldText(), strings.Join(r.Groups, ",")})
 	}
-	bl.code(table(head, cells))
-	bl.context(fmt.Sprintf("Stuck: %s; or any state but Ready/Offline held over %s.", tools.StuckRule, tools.FormatHeld(b.cfg.StuckAfter)))
+	bl.codeTable(table(head, cells))
+	if len(stuck) == 0 {
+		bl.context(fmt.Sprintf("Stuck would mean abnormal (%s) or any state but Ready/Offline held longer than %s.", esc(tools.StuckRule), threshold))
+	} else {
+		bl.context("`!` marks the stuck agents above.")
+	}
 	return &Message{ResponseType: Ephemeral, Text: title, Blocks: bl.done()}
 }
 
@@ -457,7 +485,7 @@ func resetDone(clicker, requester, inst string, before, now []tools.AgentRow, no
 		}
 		cells = append(cells, []string{r.LoginName, r.Name, r.State + " for " + r.HeldText(), after})
 	}
-	bl.code(table(head, cells))
+	bl.codeTable(table(head, cells))
 	return &Message{ResponseType: InChannel, ReplaceOriginal: true, Text: "Agents reset", Blocks: bl.done()}
 }
 
@@ -539,29 +567,46 @@ func (b *Bot) sendCalls(ctx context.Context, req request, inst string, opts map[
 		b.reply(ctx, req.to, textMessage(Ephemeral, fmt.Sprintf("No calls on `%s` since %s match.", esc(inst), log.Since.Local().Format("2006-01-02 15:04"))))
 		return
 	}
-	private := func(note string) *Message {
-		var bl builder
-		bl.section("*Full numbers, only for you.* " + note)
-		bl.code(table(callHead, callCells(log.Rows, false)))
-		bl.context("Details of one call: `/ccc call <contact id>`")
-		return &Message{ResponseType: Ephemeral, Text: "Calls with full numbers", Blocks: bl.done()}
-	}
+	private := func(note string) *Message { return privateRows(log.Rows, note) }
 	if len(log.Rows) <= b.cfg.CSVThreshold {
 		var bl builder
 		bl.section(b.callsSummary(req, inst, opts, log, true) + " Numbers masked to the last 4 digits.")
-		bl.code(table(callHead, callCells(log.Rows, true)))
+		bl.codeTable(table(callHead, callCells(log.Rows, true)))
 		b.reply(ctx, req.to, &Message{ResponseType: InChannel, Text: "Call log", Blocks: bl.done()})
 		b.reply(ctx, req.to, private(""))
 		return
 	}
 	// Too many for a message: a CSV file (numbers masked) in the channel.
 	summary := b.callsSummary(req, inst, opts, log, true) + " Numbers masked to the last 4 digits; the CSV file has every row."
-	if err := b.uploadCSV(ctx, req.to.ChannelID, "calls-"+log.Since.UTC().Format("20060102-1504")+".csv", "Call log "+inst, summary, callsCSV(log.Rows)); err != nil {
-		b.reply(ctx, req.to, errorMessage("the call log has "+fmt.Sprint(len(log.Rows))+" rows, too many for a message, and the CSV upload failed: "+err.Error(),
-			"Invite the bot to this channel (`/invite @cccops`), make sure SLACK_BOT_TOKEN is set with the files:write scope, or narrow the request (`since=30m`, `agent=`, `number=`)."))
+	err := b.uploadCSV(ctx, req.to.ChannelID, "calls-"+log.Since.UTC().Format("20060102-1504")+".csv", "Call log "+inst, summary, callsCSV(log.Rows))
+	if err == nil {
+		b.reply(ctx, req.to, private("The channel got the masked CSV file."))
 		return
 	}
-	b.reply(ctx, req.to, private("The channel got the masked CSV file."))
+	// No file: show the newest rows that fit a message, and say how to get
+	// the file. Without a bot token there is nothing to retry.
+	shown := log.Rows[:b.cfg.CSVThreshold]
+	next := fmt.Sprintf("For all %d rows as a CSV file, whoever runs the bot sets SLACK_BOT_TOKEN (its xoxb- token, with the files:write scope). Or narrow the request (`since=30m`, `agent=`, `number=`).", len(log.Rows))
+	why := "no bot token is configured"
+	if b.cfg.BotToken != "" {
+		why = "the CSV upload failed: " + err.Error()
+		next = fmt.Sprintf("For all %d rows as a CSV file, invite the bot to this channel (`/invite @cccops`) and check that SLACK_BOT_TOKEN has the files:write scope. Or narrow the request (`since=30m`, `agent=`, `number=`).", len(log.Rows))
+	}
+	var bl builder
+	bl.section(b.callsSummary(req, inst, opts, log, true) + fmt.Sprintf(" Numbers masked to the last 4 digits. *Showing the newest %d of %d* here: %s.", len(shown), len(log.Rows), esc(why)))
+	bl.codeTable(table(callHead, callCells(shown, true)))
+	bl.context(next)
+	b.reply(ctx, req.to, &Message{ResponseType: InChannel, Text: "Call log (first rows)", Blocks: bl.done()})
+	b.reply(ctx, req.to, privateRows(shown, fmt.Sprintf("The newest %d of %d.", len(shown), len(log.Rows))))
+}
+
+// privateRows is the requester's copy of call rows, with full numbers.
+func privateRows(rows []tools.CallRow, note string) *Message {
+	var bl builder
+	bl.section("*Full numbers, only for you.* " + note)
+	bl.codeTable(table(callHead, callCells(rows, false)))
+	bl.context("Details of one call: `/ccc call` and its contact id (the last column).")
+	return &Message{ResponseType: Ephemeral, Text: "Calls with full numbers", Blocks: bl.done()}
 }
 
 // uploadCSV shares a file in a channel with an initial comment.
@@ -617,7 +662,7 @@ func callMessage(inst string, st *tools.CallStory) *Message {
 			cells = append(cells, []string{e.Time, e.Event, e.Agent, e.Status, tools.FormatHeld(e.Duration)})
 		}
 		bl.section("*Events*")
-		bl.code(table([]string{"time", "event", "agent", "status", "for"}, cells))
+		bl.codeTable(table([]string{"time", "event", "agent", "status", "for"}, cells))
 	}
 	if len(st.Recordings) > 0 {
 		var lines []string

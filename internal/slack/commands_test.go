@@ -23,7 +23,7 @@ func TestHelpForEveryTool(t *testing.T) {
 				t.Fatalf("help went to the response_url")
 			}
 			got := text(ack)
-			firstLine := strings.SplitN(tl.Usage("/ccc"), "\n", 2)[0]
+			firstLine := strings.SplitN(e.bot.usage(tl, "/ccc"), "\n", 2)[0]
 			if !strings.Contains(got, escCode(firstLine)) || !strings.Contains(got, "Example: /ccc "+tl.Name) {
 				t.Fatalf("help %s lacks the usage line or the example:\n%s", name, got)
 			}

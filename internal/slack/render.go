@@ -72,6 +72,25 @@ func (b *builder) code(text string) {
 	}
 }
 
+// codeTable adds a table made by table(): like code, split over as many
+// sections as it needs, but every section starts with the header row, so
+// a long table read in Slack keeps its column names.
+func (b *builder) codeTable(text string) {
+	head, body, ok := strings.Cut(text, "\n")
+	if !ok {
+		b.code(text)
+		return
+	}
+	room := MaxTextChars - 8 - utf8.RuneCountInString(head) - 1
+	if room < 100 { // a header too wide to repeat: plain chunks
+		b.code(text)
+		return
+	}
+	for _, chunk := range chunkLines(body, room) {
+		b.section("```" + head + "\n" + chunk + "```")
+	}
+}
+
 // lines adds mrkdwn lines, split over sections at line ends.
 func (b *builder) lines(text string) {
 	for _, chunk := range chunkLines(text, MaxTextChars) {

@@ -214,7 +214,7 @@ var Actions = map[string]ActionDoc{
 	},
 	"ListRealTimeAgent": {
 		Title:       "List real-time agent states",
-		Description: "Lists every agent of the instance with the current state (ready, break, talking...) and how long they have been in it.",
+		Description: "Lists every agent of the instance with the current state (ready, break, talking...) and how long they have been in it. Rows name agents by RamId, not UserId (this API version has none there); list_users maps one to the other.",
 	},
 	"ResetUserStatus": {
 		Title:       "Reset stuck agent states",
@@ -344,11 +344,11 @@ var Actions = map[string]ActionDoc{
 	},
 	"ModifyAgentDevice": {
 		Title:       "Change an agent device login",
-		Description: "Marks a registered agent device as logged in or out. Destructive: a human must confirm. Get AgentDeviceId from list_agent_devices.",
+		Description: "Marks a registered agent device as logged in or out. Destructive: a human must confirm. AgentDeviceId is the id add_agent_device returned: list_agent_devices rows carry no device id in this API version.",
 	},
 	"ListAgentDevices": {
 		Title:       "List agent devices",
-		Description: "Lists the devices agents signed in from, optionally for some agents and a time range.",
+		Description: "Lists the devices agents signed in from, optionally for some agents and a time range. Rows name the agent by RamId (list_users maps it to a UserId) and carry no device id.",
 	},
 	"GetRecordOssUploadParam": {
 		Title:       "Get recording upload parameters",

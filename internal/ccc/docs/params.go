@@ -254,7 +254,7 @@ var Overrides = map[string]map[string]string{
 		"Remark":         "Free-text note.",
 	},
 	"ModifyAgentDevice": {
-		"AgentDeviceId": "Device record to change. Find it with list_agent_devices.",
+		"AgentDeviceId": "Device record to change: the AgentDeviceId that add_agent_device returned (list_agent_devices does not show it).",
 		"IsLogin":       "Login flag to store for the device (integer code).",
 	},
 	"ListAgentDevices": {

@@ -101,6 +101,7 @@ var riskOrder = map[spec.Access]int{spec.AccessRead: 0, spec.AccessSecret: 1, sp
 // TestEveryActionAnswersInItsSpecShape calls all 89 actions through the real
 // SDK with valid parameters and checks each answer against the spec.
 func TestEveryActionAnswersInItsSpecShape(t *testing.T) {
+	t.Parallel() // each test starts its own simulator
 	srv := startSim(t, Options{})
 	f := newFixture(t, srv.Sim)
 	c := newAKClient(t, DefaultAccessKeyID, DefaultAccessKeySecret)

@@ -49,6 +49,7 @@ func baseParams(nonce string, ts time.Time) map[string]string {
 }
 
 func TestAuth(t *testing.T) {
+	t.Parallel() // each test starts its own simulator
 	srv := startSim(t, Options{})
 	req := func() ccc.Request { return mustReq(t, "ListRoles", map[string]any{"InstanceId": DefaultInstanceID}) }
 
@@ -117,6 +118,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestNonceMemoryIsBounded(t *testing.T) {
+	t.Parallel() // each test starts its own simulator
 	c := newNonceCache(time.Minute, 3)
 	now := time.Now()
 	for i := 0; i < 10; i++ {
@@ -136,6 +138,7 @@ func TestNonceMemoryIsBounded(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
+	t.Parallel() // each test starts its own simulator
 	srv := startSim(t, Options{})
 	f := newFixture(t, srv.Sim)
 	c := newAKClient(t, DefaultAccessKeyID, DefaultAccessKeySecret)
@@ -194,6 +197,7 @@ func listUsers(t *testing.T, c *sdk.Client, srv *Server) map[string]map[string]a
 }
 
 func TestResetUserStatusIsSeenByEveryStateRead(t *testing.T) {
+	t.Parallel() // each test starts its own simulator
 	srv := startSim(t, Options{})
 	c := newAKClient(t, DefaultAccessKeyID, DefaultAccessKeySecret)
 	var stuck, normal []AgentInfo
