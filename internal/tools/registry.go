@@ -34,6 +34,9 @@ type Config struct {
 	Filter Filter
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Results says how results are rendered: the zone of readable times,
+	// and whether structured content is sent (see result.go).
+	Results ResultOptions
 }
 
 // Registry holds the tools and runs them.
@@ -251,9 +254,12 @@ const (
 type Result struct {
 	Tool      *Tool
 	Status    Status
-	Data      map[string]any  // shaped structured content (ok)
-	JSON      json.RawMessage // Data encoded once, minified (ok)
+	data      map[string]any  // Data(), decoded from JSON on first use
+	JSON      json.RawMessage // the shaped structured content, minified (ok)
 	Text      string          // compact text rendering (ok) or the preview (pending)
+	// NoStructured is set when the operator turned structured content off:
+	// surfaces send only Text (which holds everything).
+	NoStructured bool
 	RequestID string
 	NextPage  string   // hint when more rows exist
 	Pending   *Pending // when Status is pending
@@ -307,7 +313,11 @@ func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) 
 		}
 		return nil, &Error{Kind: KindUnknownTool, Tool: inv.Tool, Message: r.unknownTool(inv.Tool)}
 	}
-	args, req, err := r.prepare(t, inv.Args)
+	in, fields, err := r.TakeFields(t, inv.Args)
+	if err != nil {
+		return nil, err
+	}
+	args, req, err := r.prepare(t, in)
 	if err != nil {
 		return nil, err
 	}
@@ -381,20 +391,15 @@ func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) 
 		}
 		return nil, &Error{Kind: KindCCC, Tool: t.Name, CCC: ce, Message: msg}
 	}
-	data, hint, err := shapeData(body, spec.MustSpec().Action(t.Action).Response, t.paged)
+	sh, err := r.shape(t, body, fields)
 	if err != nil {
 		rec.Result, rec.ErrorCode = "error", "InvalidResponse"
 		gate.Record(rec)
 		return nil, &Error{Kind: KindCCC, Tool: t.Name, Message: err.Error()}
 	}
-	reqID, _ := data["RequestId"].(string)
-	rec.Result, rec.RequestID = "ok", reqID
+	rec.Result, rec.RequestID = "ok", sh.RequestID
 	gate.Record(rec)
-	js, text := compactJSON(data, hint)
-	return &Result{
-		Tool: t, Status: StatusOK, Data: data, JSON: js, Text: text, RequestID: reqID,
-		NextPage: hint, Secret: t.Access == spec.AccessSecret,
-	}, nil
+	return r.okResult(t, sh), nil
 }
 
 // Abandon records that a call waiting for confirmation ended without
