@@ -101,10 +101,10 @@ func (d *decoder) table(path string, s *spec.Schema) ([]decRow, error) {
 		return rows, nil
 	}
 	type col struct {
-		path []string
-		sub  bool
+		path  []string
+		sub   bool
 		konst string
-		isK  bool
+		isK   bool
 	}
 	var cols []col
 	var konsts []col

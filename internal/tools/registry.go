@@ -252,17 +252,17 @@ const (
 
 // Result is what a tool returns.
 type Result struct {
-	Tool      *Tool
-	Status    Status
-	data      map[string]any  // Data(), decoded from JSON on first use
-	JSON      json.RawMessage // the shaped structured content, minified (ok)
-	Text      string          // compact text rendering (ok) or the preview (pending)
+	Tool   *Tool
+	Status Status
+	data   map[string]any  // Data(), decoded from JSON on first use
+	JSON   json.RawMessage // the shaped structured content, minified (ok)
+	Text   string          // compact text rendering (ok) or the preview (pending)
 	// NoStructured is set when the operator turned structured content off:
 	// surfaces send only Text (which holds everything).
 	NoStructured bool
-	RequestID string
-	NextPage  string   // hint when more rows exist
-	Pending   *Pending // when Status is pending
+	RequestID    string
+	NextPage     string   // hint when more rows exist
+	Pending      *Pending // when Status is pending
 	// Secret is true for secret-class results: never post them in a channel.
 	Secret bool
 }
