@@ -367,3 +367,16 @@ func getPath(m map[string]any, path []string) any {
 	}
 	return cur
 }
+
+// DefaultFieldsExample is a small useful column choice for measurements:
+// the first three row columns without a dot.
+func DefaultFieldsExample(t *Tool) []any {
+	var out []any
+	for _, c := range topCols(t.Columns()) {
+		if len(out) == 3 {
+			break
+		}
+		out = append(out, c)
+	}
+	return out
+}

@@ -32,6 +32,8 @@ func validArgs(tl *tools.Tool) map[string]any {
 			v = sim.DefaultInstanceID
 		case len(p.Enum) > 0:
 			v = p.Enum[0]
+		case p.Time && p.Type == "integer":
+			v = time.Now().Add(-time.Hour).UnixMilli()
 		case p.Type == "integer":
 			n := int64(1)
 			if p.Minimum != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/cccops/cccops/internal/ccc"
 	"github.com/cccops/cccops/internal/ccc/spec"
 	"github.com/cccops/cccops/internal/policy"
-	"github.com/cccops/cccops/internal/schema"
 )
 
 // Caller sends a typed request to CCC; *ccc.Client is one.
@@ -411,6 +410,9 @@ func (r *Registry) Abandon(p policy.Principal, tool string, args map[string]any,
 	rec := policy.Record{Surface: p.Surface, Principal: p.ID, Action: tool, Args: args, Decision: policy.Confirm, Result: result, Reason: reason}
 	if t, ok := r.Lookup(tool); ok {
 		rec.Action = t.Action
+		if in, _, err := r.TakeFields(t, args); err == nil {
+			args = in
+		}
 		if canon, _, err := r.prepare(t, args); err == nil {
 			rec.Args = canon
 		}
@@ -444,6 +446,11 @@ func (r *Registry) prepare(t *Tool, in map[string]any) (map[string]any, ccc.Requ
 	if _, has := args["InstanceId"]; !has && r.cfg.DefaultInstance != "" && t.HasParam("InstanceId") {
 		args["InstanceId"] = r.cfg.DefaultInstance
 	}
+	// Times in any accepted form become what CCC takes, so the gate and
+	// the audit see the absolute times that are sent.
+	if err := t.input.NormalizeTimes(args, r.cfg.Now(), r.Zone()); err != nil {
+		return nil, nil, invalidArgs(t, err)
+	}
 	// One encoding serves validation, decoding into the typed request and
 	// the canonical arguments.
 	raw, err := json.Marshal(args)
@@ -451,18 +458,7 @@ func (r *Registry) prepare(t *Tool, in map[string]any) (map[string]any, ccc.Requ
 		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
 	}
 	if err := t.input.ValidateEncoded(args, raw); err != nil {
-		var ve *schema.ValidationError
-		param := ""
-		if errors.As(err, &ve) {
-			param = ve.Param
-		}
-		msg := fmt.Sprintf("invalid arguments for %s: %s", t.Name, err.Error())
-		if param == "InstanceId" {
-			msg += "; list instances with list_instances_of_user"
-		} else {
-			msg += "; describe the tool for its parameters"
-		}
-		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Param: param, Message: msg}
+		return nil, nil, invalidArgs(t, err)
 	}
 	req, _ := ccc.NewRequest(t.Action)
 	dec := json.NewDecoder(bytes.NewReader(raw))

@@ -3,12 +3,14 @@ package tools
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/cccops/cccops/internal/ccc/spec"
+	"github.com/cccops/cccops/internal/schema"
 )
 
 // ResultOptions are the operator's choices about results.
@@ -93,9 +95,39 @@ func (r *Result) SetData(m map[string]any) {
 	}
 }
 
+// invalidArgs words a validation failure for the surfaces: the problems,
+// then where to look next.
+func invalidArgs(t *Tool, err error) *Error {
+	var ve *schema.ValidationError
+	param := ""
+	if errors.As(err, &ve) {
+		param = ve.Param
+	}
+	msg := fmt.Sprintf("invalid arguments for %s: %s", t.Name, err.Error())
+	if param == "InstanceId" {
+		msg += ". List instances with list_instances_of_user"
+	} else {
+		msg += ". Nothing was sent; describe the tool for its parameters"
+	}
+	return &Error{Kind: KindInvalidArgs, Tool: t.Name, Param: param, Message: msg}
+}
+
 // FieldsParam is the optional argument of list tools that names the
 // columns to keep. It shapes the result and is never sent to CCC.
 const FieldsParam = "Fields"
+
+// fieldsTools are the list tools that take Fields: where it pays, by
+// measurement (BENCHMARKS.md) — the eight whose pages of 100 rows weigh
+// the most (wide report rows, call records with nested agents and
+// recordings). Offering it on every list tool would cost about 100 bytes
+// of tools/list per tool for little gain.
+var fieldsTools = map[string]bool{
+	"ListAgentEvents": true, "GenerateAgentStatisticReport": true, "ListAgentSummaryReportsByInterval": true,
+	"ListRecentCallRecords": true, "ListCallDetailRecords": true, "ListAgentSummaryReports": true,
+	"ListAgentSummaryReportsSinceMidnight": true, "ListUsers": true,
+}
+
+const fieldsDescription = "Columns to keep (dotted for nested); omit for all."
 
 // maxFields bounds the Fields argument.
 const maxFields = 50
@@ -105,7 +137,9 @@ const maxFields = 50
 // gate and CCC see. fields is nil when the call keeps every column.
 func (r *Registry) TakeFields(t *Tool, in map[string]any) (map[string]any, [][]string, error) {
 	v, has := in[FieldsParam]
-	if !has {
+	if !has || !fieldsTools[t.Action] {
+		// Without Fields in its schema, a tool refuses the name as it
+		// refuses any unknown parameter.
 		return in, nil, nil
 	}
 	rest := make(map[string]any, len(in))

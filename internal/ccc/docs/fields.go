@@ -103,6 +103,8 @@ var NotTimes = map[string]string{
 	"RemainingTime/integer":  "a phone number's remaining quota; the reference gives no unit",
 	"StorageMaxDays/integer": "a count of days, shown as the number it is",
 	"LastModifiedBy/string":  "a person, not a time",
+	"LoginName/string":       "an agent's login, not a time",
+	"IsLogin/integer":        "a flag (1 = signed in), not a time",
 }
 
 // FieldKindOf returns the kind of a response field with the spec's JSON
