@@ -19,16 +19,24 @@ type jtree struct {
 	nodes []jnode
 }
 
+// jnode holds offsets, not slices: nodes without pointers cost the garbage
+// collector nothing to scan and no write barriers to fill.
 type jnode struct {
-	kind  byte   // one of the j* kinds
-	esc   bool   // the string (or key) holds escapes
-	kesc  bool   // the key holds escapes
-	key   []byte // member name, without quotes, as written (escapes kept)
-	raw   []byte // the value's bytes; a string keeps its quotes
-	first int32  // first child, or -1
-	next  int32  // next sibling, or -1
-	n     int32  // number of children
+	kind   byte  // one of the j* kinds
+	esc    bool  // the string holds escapes
+	kesc   bool  // the key holds escapes
+	ks, ke int32 // member name, without quotes, as written (escapes kept)
+	rs, re int32 // the value's bytes; a string keeps its quotes
+	first  int32 // first child, or -1
+	next   int32 // next sibling, or -1
+	n      int32 // number of children
 }
+
+// rawOf is the bytes of node i as written.
+func (t *jtree) rawOf(i int32) []byte { n := &t.nodes[i]; return t.src[n.rs:n.re] }
+
+// keyOf is the member name of node i as written.
+func (t *jtree) keyOf(i int32) []byte { n := &t.nodes[i]; return t.src[n.ks:n.ke] }
 
 const (
 	jObject = 'o'
@@ -102,7 +110,7 @@ func (p *parser) value(depth int) (int32, error) {
 		last := int32(-1)
 		if p.i < len(p.b) && p.b[p.i] == '}' {
 			p.i++
-			p.t.nodes[idx].raw = p.b[start:p.i]
+			p.t.nodes[idx].rs, p.t.nodes[idx].re = int32(start), int32(p.i)
 			return idx, nil
 		}
 		for {
@@ -115,7 +123,7 @@ func (p *parser) value(depth int) (int32, error) {
 			if err != nil {
 				return -1, err
 			}
-			key := p.b[ks+1 : p.i-1]
+			kstart, kend := int32(ks+1), int32(p.i-1)
 			p.ws()
 			if p.i >= len(p.b) || p.b[p.i] != ':' {
 				return -1, p.fail("expected ':'")
@@ -126,7 +134,7 @@ func (p *parser) value(depth int) (int32, error) {
 			if err != nil {
 				return -1, err
 			}
-			p.t.nodes[child].key = key
+			p.t.nodes[child].ks, p.t.nodes[child].ke = kstart, kend
 			p.t.nodes[child].kesc = esc
 			if last < 0 {
 				p.t.nodes[idx].first = child
@@ -149,7 +157,7 @@ func (p *parser) value(depth int) (int32, error) {
 			}
 			return -1, p.fail("expected ',' or '}'")
 		}
-		p.t.nodes[idx].raw = p.b[start:p.i]
+		p.t.nodes[idx].rs, p.t.nodes[idx].re = int32(start), int32(p.i)
 		return idx, nil
 	case c == '[':
 		idx := p.add(jnode{kind: jArray, first: -1, next: -1})
@@ -158,7 +166,7 @@ func (p *parser) value(depth int) (int32, error) {
 		last := int32(-1)
 		if p.i < len(p.b) && p.b[p.i] == ']' {
 			p.i++
-			p.t.nodes[idx].raw = p.b[start:p.i]
+			p.t.nodes[idx].rs, p.t.nodes[idx].re = int32(start), int32(p.i)
 			return idx, nil
 		}
 		for {
@@ -188,14 +196,14 @@ func (p *parser) value(depth int) (int32, error) {
 			}
 			return -1, p.fail("expected ',' or ']'")
 		}
-		p.t.nodes[idx].raw = p.b[start:p.i]
+		p.t.nodes[idx].rs, p.t.nodes[idx].re = int32(start), int32(p.i)
 		return idx, nil
 	case c == '"':
 		esc, err := p.str()
 		if err != nil {
 			return -1, err
 		}
-		return p.add(jnode{kind: jString, esc: esc, raw: p.b[start:p.i], first: -1, next: -1}), nil
+		return p.add(jnode{kind: jString, esc: esc, rs: int32(start), re: int32(p.i), first: -1, next: -1}), nil
 	case c == 't' || c == 'f' || c == 'n':
 		for _, lit := range []string{"true", "false", "null"} {
 			if bytes.HasPrefix(p.b[p.i:], []byte(lit)) {
@@ -204,7 +212,7 @@ func (p *parser) value(depth int) (int32, error) {
 				if lit == "null" {
 					k = jNull
 				}
-				return p.add(jnode{kind: k, raw: p.b[start:p.i], first: -1, next: -1}), nil
+				return p.add(jnode{kind: k, rs: int32(start), re: int32(p.i), first: -1, next: -1}), nil
 			}
 		}
 		return -1, p.fail("unknown literal")
@@ -218,11 +226,10 @@ func (p *parser) value(depth int) (int32, error) {
 			}
 			break
 		}
-		raw := p.b[start:p.i]
-		if !json.Valid(raw) {
+		if !validNumber(p.b[start:p.i]) {
 			return -1, p.fail("malformed number")
 		}
-		return p.add(jnode{kind: jNumber, raw: raw, first: -1, next: -1}), nil
+		return p.add(jnode{kind: jNumber, rs: int32(start), re: int32(p.i), first: -1, next: -1}), nil
 	}
 	return -1, p.fail("unexpected character")
 }
@@ -266,7 +273,7 @@ func (t *jtree) child(i int32, key string) int32 {
 func (t *jtree) keyIs(c int32, key string) bool {
 	n := &t.nodes[c]
 	if !n.kesc {
-		return string(n.key) == key
+		return string(t.keyOf(c)) == key
 	}
 	return t.keyString(c) == key
 }
@@ -275,10 +282,10 @@ func (t *jtree) keyIs(c int32, key string) bool {
 func (t *jtree) keyString(c int32) string {
 	n := &t.nodes[c]
 	if !n.kesc {
-		return string(n.key)
+		return string(t.keyOf(c))
 	}
 	var s string
-	_ = json.Unmarshal(append(append([]byte{'"'}, n.key...), '"'), &s)
+	_ = json.Unmarshal(append(append([]byte{'"'}, t.keyOf(c)...), '"'), &s)
 	return s
 }
 
@@ -287,10 +294,11 @@ func (t *jtree) keyString(c int32) string {
 // keeps the result.
 func (t *jtree) text(i int32) []byte {
 	n := &t.nodes[i]
+	raw := t.rawOf(i)
 	if n.kind != jString {
-		return n.raw
+		return raw
 	}
-	inner := n.raw[1 : len(n.raw)-1]
+	inner := raw[1 : len(raw)-1]
 	if !n.esc {
 		return inner
 	}
@@ -351,12 +359,83 @@ func (t *jtree) int64Of(i int32) (int64, bool) {
 		return 0, false
 	}
 	n := &t.nodes[i]
-	raw := n.raw
+	raw := t.rawOf(i)
 	if n.kind == jString {
 		raw = raw[1 : len(raw)-1]
 	} else if n.kind != jNumber {
 		return 0, false
 	}
-	v, err := strconv.ParseInt(string(raw), 10, 64)
-	return v, err == nil
+	return parseInt(raw)
+}
+
+// parseInt reads a plain decimal int64 without allocating.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+		if v < 0 {
+			return 0, false
+		}
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// validNumber checks the JSON number grammar.
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i >= len(b) {
+		return false
+	}
+	if b[i] == '0' {
+		i++
+	} else if b[i] >= '1' && b[i] <= '9' {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	} else {
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	return i == len(b)
 }

@@ -170,7 +170,7 @@ func shapeBody(raw []byte, resp, out *spec.Schema, paged bool, o shapeOptions) (
 		if resp != nil {
 			ps = resp.Properties[k]
 		}
-		w.outer = append(w.outer[:0], t.nodes[c].key)
+		w.outer = append(w.outer[:0], t.keyOf(c))
 		w.value(c, ps, false)
 	}
 	if res.Hint != "" {
@@ -202,9 +202,8 @@ type shapeWriter struct {
 }
 
 func (w *shapeWriter) key(c int32) {
-	n := &w.t.nodes[c]
 	w.buf = append(w.buf, '"')
-	w.buf = append(w.buf, n.key...)
+	w.buf = append(w.buf, w.t.keyOf(c)...)
 	w.buf = append(w.buf, '"', ':')
 }
 
@@ -234,14 +233,14 @@ func (w *shapeWriter) value(i int32, s *spec.Schema, inRow bool) {
 		first := true
 		for c := n.first; c >= 0; c = t.nodes[c].next {
 			if inRow && w.fields != nil {
-				w.path = append(w.path, t.nodes[c].key)
+				w.path = append(w.path, t.keyOf(c))
 				keep := w.keep()
 				if !keep {
 					w.path = w.path[:len(w.path)-1]
 					continue
 				}
 			} else if !inRow {
-				w.outer = append(w.outer, t.nodes[c].key)
+				w.outer = append(w.outer, t.keyOf(c))
 			}
 			if !first {
 				w.buf = append(w.buf, ',')
@@ -250,7 +249,7 @@ func (w *shapeWriter) value(i int32, s *spec.Schema, inRow bool) {
 			w.key(c)
 			var cs *spec.Schema
 			if s != nil {
-				cs = s.Properties[string(t.nodes[c].key)]
+				cs = s.Properties[string(t.keyOf(c))]
 			}
 			w.value(c, cs, inRow)
 			if inRow && w.fields != nil {
@@ -276,7 +275,7 @@ func (w *shapeWriter) value(i int32, s *spec.Schema, inRow bool) {
 		}
 		w.buf = append(w.buf, ']')
 	default:
-		w.buf = append(w.buf, n.raw...)
+		w.buf = append(w.buf, t.rawOf(i)...)
 	}
 }
 

@@ -253,7 +253,7 @@ type trie struct {
 }
 
 func (tr *trie) kid(t *jtree, c int32) *trie {
-	key := t.nodes[c].key
+	key := t.keyOf(c)
 	for _, k := range tr.kids {
 		if string(k.key) == string(key) {
 			return k
@@ -343,7 +343,7 @@ func (r *renderer) table(path, parentPath string, rows []row, s *spec.Schema) {
 			same := true
 			for i := 1; i < len(rows) && same; i++ {
 				v := cell(i, c)
-				same = v >= 0 && t.nodes[v].kind == t.nodes[first].kind && string(t.nodes[v].raw) == string(t.nodes[first].raw)
+				same = v >= 0 && t.nodes[v].kind == t.nodes[first].kind && string(t.rawOf(v)) == string(t.rawOf(first))
 			}
 			b.cols[c].konst = same
 		}
@@ -447,7 +447,7 @@ func (r *renderer) colCell(v int32, c *column) {
 			return
 		}
 		r.out = append(r.out, '=')
-		r.out = appendEscaped(r.out, r.t.nodes[v].raw, false)
+		r.out = appendEscaped(r.out, r.t.rawOf(v), false)
 		return
 	}
 	r.cell(v, c.typ)
@@ -475,7 +475,7 @@ func (r *renderer) cell(i int32, ct colType) {
 			return
 		}
 	case kindLit:
-		r.out = appendEscaped(r.out, n.raw, false)
+		r.out = appendEscaped(r.out, t.rawOf(i), false)
 		return
 	case kindTime:
 		if v, ok := t.int64Of(i); ok && n.kind == jNumber && v >= minEpochMS && v < maxEpochMS {
@@ -484,21 +484,20 @@ func (r *renderer) cell(i int32, ct colType) {
 			return
 		}
 	case kindDur:
-		if v, ok := t.int64Of(i); ok && (n.kind == jString) == ct.str && plainInt(n) {
+		if v, ok := t.int64Of(i); ok && (n.kind == jString) == ct.str && plainInt(t.rawOf(i), n.kind == jString) {
 			r.times = true
 			r.out = appendDuration(r.out, time.Duration(v)*ct.unit)
 			return
 		}
 	}
 	r.out = append(r.out, '=')
-	r.out = appendEscaped(r.out, n.raw, false)
+	r.out = appendEscaped(r.out, t.rawOf(i), false)
 }
 
 // plainInt: the value is written as strconv writes an int64 (so reading the
 // rendered duration back gives the same bytes).
-func plainInt(n *jnode) bool {
-	raw := n.raw
-	if n.kind == jString {
+func plainInt(raw []byte, str bool) bool {
+	if str {
 		raw = raw[1 : len(raw)-1]
 	}
 	if len(raw) == 0 || len(raw) > 15 {
@@ -569,24 +568,34 @@ func appendDuration(b []byte, d time.Duration) []byte {
 // in fenced text the fence marks too, so a value can never end its cell,
 // its row or its fence.
 func appendEscaped(b, s []byte, fence bool) []byte {
+	start := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '|':
-			b = append(b, '\\', '|')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case 0xC2: // « is C2 AB, » is C2 BB
-			if fence && i+1 < len(s) && (s[i+1] == 0xAB || s[i+1] == 0xBB) {
-				b = append(b, '\\')
-			}
-			b = append(b, c)
-		default:
-			b = append(b, c)
+		c := s[i]
+		if c != '\\' && c != '|' && c != '\n' && c != '\r' && c != 0xC2 {
+			continue
 		}
+		var esc byte
+		switch c {
+		case '\\':
+			esc = '\\'
+		case '|':
+			esc = '|'
+		case '\n':
+			esc = 'n'
+		case '\r':
+			esc = 'r'
+		default: // « is C2 AB, » is C2 BB
+			if !fence || i+1 >= len(s) || (s[i+1] != 0xAB && s[i+1] != 0xBB) {
+				continue
+			}
+			b = append(b, s[start:i]...)
+			b = append(b, '\\')
+			start = i
+			continue
+		}
+		b = append(b, s[start:i]...)
+		b = append(b, '\\', esc)
+		start = i + 1
 	}
-	return b
+	return append(b, s[start:]...)
 }
