@@ -5,7 +5,7 @@ package ccc
 
 // GetConfigRequest is the request of GetConfig (config, read): Read one configuration item.
 type GetConfigRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	Name       *string `json:"Name,omitempty" ccc:"Name,query" jsonschema:"required" jsonschema_description:"Name of the setting to read."`
 	ObjectId   *string `json:"ObjectId,omitempty" ccc:"ObjectId,query" jsonschema_description:"ID of that object; omit for instance-wide settings."`
 	ObjectType *string `json:"ObjectType,omitempty" ccc:"ObjectType,query" jsonschema:"required" jsonschema_description:"Kind of object the setting belongs to, such as the instance, a skill group or an agent."`
@@ -17,7 +17,7 @@ func (*GetConfigRequest) Action() string { return "GetConfig" }
 // ListConfigRequest is the request of ListConfig (config, read): Read several configuration items.
 type ListConfigRequest struct {
 	ConfigItem []string `json:"ConfigItem,omitempty" ccc:"ConfigItem,query" jsonschema_description:"Names of the settings to read."`
-	InstanceId *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "ListConfig".
@@ -25,7 +25,7 @@ func (*ListConfigRequest) Action() string { return "ListConfig" }
 
 // GetServiceExtensionsRequest is the request of GetServiceExtensions (config, read): List service extension numbers.
 type GetServiceExtensionsRequest struct {
-	InstanceId  *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId  *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	ServiceType *string `json:"ServiceType,omitempty" ccc:"ServiceType,query" jsonschema:"required" jsonschema_description:"Kind of service whose extensions to list."`
 }
 
@@ -34,7 +34,7 @@ func (*GetServiceExtensionsRequest) Action() string { return "GetServiceExtensio
 
 // RefreshTokenRequest is the request of RefreshToken (config, secret): Refresh the workbench token.
 type RefreshTokenRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "RefreshToken".
@@ -42,7 +42,7 @@ func (*RefreshTokenRequest) Action() string { return "RefreshToken" }
 
 // RequestLoginInfoRequest is the request of RequestLoginInfo (config, secret): Get agent login information.
 type RequestLoginInfoRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema_description:"Agent to sign in; omit for the agent of the calling RAM user."`
 }
 
@@ -52,7 +52,7 @@ func (*RequestLoginInfoRequest) Action() string { return "RequestLoginInfo" }
 // LaunchAppraiseRequest is the request of LaunchAppraise (config, external): Start a voice satisfaction survey.
 type LaunchAppraiseRequest struct {
 	Acid       *string `json:"Acid,omitempty" ccc:"Acid,query" jsonschema:"required" jsonschema_description:"ID of the call the survey is about."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "LaunchAppraise".
@@ -62,7 +62,7 @@ func (*LaunchAppraiseRequest) Action() string { return "LaunchAppraise" }
 type LaunchShortMessageAppraiseRequest struct {
 	Acid         *string `json:"Acid,omitempty" ccc:"Acid,query" jsonschema:"required" jsonschema_description:"ID of the call the survey is about."`
 	ContactType  *int64  `json:"ContactType,omitempty" ccc:"ContactType,query" jsonschema:"required" jsonschema_description:"Direction of the call the survey is about (integer code)."`
-	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	PhoneNumbers *string `json:"PhoneNumbers,omitempty" ccc:"PhoneNumbers,query" jsonschema:"required" jsonschema_description:"Customer number to text the survey to."`
 	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill group that handled the call."`
 }
@@ -72,7 +72,7 @@ func (*LaunchShortMessageAppraiseRequest) Action() string { return "LaunchShortM
 
 // GetTURNCredentialsRequest is the request of GetTURNCredentials (config, secret): Get TURN relay credentials.
 type GetTURNCredentialsRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	UserName   *string `json:"UserName,omitempty" ccc:"UserName,query" jsonschema:"required" jsonschema_description:"Login name of the agent who needs the relay."`
 }
 
@@ -81,7 +81,7 @@ func (*GetTURNCredentialsRequest) Action() string { return "GetTURNCredentials" 
 
 // GetTURNServerListRequest is the request of GetTURNServerList (config, read): List TURN relay servers.
 type GetTURNServerListRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "GetTURNServerList".
@@ -96,7 +96,7 @@ func (*ListTrunkProvidersRequest) Action() string { return "ListTrunkProviders" 
 
 // ListTrunksOfSkillGroupRequest is the request of ListTrunksOfSkillGroup (config, read): List trunks of a skill group.
 type ListTrunksOfSkillGroupRequest struct {
-	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
 }
 
@@ -105,7 +105,7 @@ func (*ListTrunksOfSkillGroupRequest) Action() string { return "ListTrunksOfSkil
 
 // ModifyPrimaryTrunksOfSkillGroupRequest is the request of ModifyPrimaryTrunksOfSkillGroup (config, destructive): Change primary trunks of skill group.
 type ModifyPrimaryTrunksOfSkillGroupRequest struct {
-	InstanceId          *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId          *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	PrimaryProviderName []string `json:"PrimaryProviderName,omitempty" ccc:"PrimaryProviderName,query" jsonschema_description:"Trunk provider names to make primary. Find them with list_trunk_providers."`
 	SkillGroupId        *string  `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
 }
@@ -128,11 +128,11 @@ type ListIvrTrackingDetailRequest struct {
 	CalledNumber  *string `json:"CalledNumber,omitempty" ccc:"CalledNumber,query" jsonschema_description:"Filter by the called number."`
 	CallingNumber *string `json:"CallingNumber,omitempty" ccc:"CallingNumber,query" jsonschema_description:"Filter by the calling (caller) number."`
 	ContactId     *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema_description:"Trace only this call."`
-	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
-	StartTime     *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
-	StopTime      *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
+	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1,maximum=100" jsonschema_description:"Rows per page."`
+	StartTime     *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start: epoch ms, date-time, date, or 1h/7d/today."`
+	StopTime      *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End, after the start; same forms."`
 }
 
 // Action returns "ListIvrTrackingDetail".
@@ -143,7 +143,7 @@ type CreateContactFlowRequest struct {
 	Canvas      *string `json:"Canvas,omitempty" ccc:"Canvas,body" jsonschema:"required" jsonschema_description:"Flow designer layout (JSON) of the contact flow."`
 	Content     *string `json:"Content,omitempty" ccc:"Content,body" jsonschema:"required" jsonschema_description:"Flow logic (JSON) of the contact flow."`
 	Description *string `json:"Description,omitempty" ccc:"Description,query" jsonschema_description:"Short description of the flow."`
-	InstanceId  *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId  *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	Name        *string `json:"Name,omitempty" ccc:"Name,query" jsonschema:"required" jsonschema_description:"Name of the new contact flow, unique in the instance."`
 	Type        *string `json:"Type,omitempty" ccc:"Type,query" jsonschema:"required" jsonschema_description:"Kind of contact flow, as the flow designer names it."`
 }
@@ -156,7 +156,7 @@ type CommitContactFlowVersionModificationRequest struct {
 	Canvas               *string `json:"Canvas,omitempty" ccc:"Canvas,body" jsonschema:"required" jsonschema_description:"Flow designer layout (JSON) of the contact flow."`
 	ContactFlowVersionId *string `json:"ContactFlowVersionId,omitempty" ccc:"ContactFlowVersionId,query" jsonschema:"required" jsonschema_description:"Unpublished version to save into. Find it with list_contact_flows."`
 	Content              *string `json:"Content,omitempty" ccc:"Content,body" jsonschema:"required" jsonschema_description:"Flow logic (JSON) of the contact flow."`
-	InstanceId           *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId           *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "CommitContactFlowVersionModification".
@@ -167,7 +167,7 @@ func (*CommitContactFlowVersionModificationRequest) Action() string {
 // GetRoutePointRequest is the request of GetRoutePoint (contactflow, read): Get the route point of a flow.
 type GetRoutePointRequest struct {
 	ContactFlowId *string `json:"ContactFlowId,omitempty" ccc:"ContactFlowId,query" jsonschema:"required" jsonschema_description:"Contact flow (IVR) ID. Find it with list_contact_flows."`
-	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "GetRoutePoint".
@@ -175,7 +175,7 @@ func (*GetRoutePointRequest) Action() string { return "GetRoutePoint" }
 
 // ListContactFlowsRequest is the request of ListContactFlows (contactflow, read): List contact flows.
 type ListContactFlowsRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "ListContactFlows".
@@ -184,7 +184,7 @@ func (*ListContactFlowsRequest) Action() string { return "ListContactFlows" }
 // PublishContactFlowVersionRequest is the request of PublishContactFlowVersion (contactflow, destructive): Publish a contact flow version.
 type PublishContactFlowVersionRequest struct {
 	ContactFlowVersionId *string `json:"ContactFlowVersionId,omitempty" ccc:"ContactFlowVersionId,query" jsonschema:"required" jsonschema_description:"Version to publish. Find it with list_contact_flows."`
-	InstanceId           *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId           *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	UseTianGong          *bool   `json:"UseTianGong,omitempty" ccc:"UseTianGong,query" jsonschema_description:"Publish through the TianGong flow engine instead of the default one."`
 }
 
@@ -193,7 +193,7 @@ func (*PublishContactFlowVersionRequest) Action() string { return "PublishContac
 
 // ListRolesRequest is the request of ListRoles (roles, read): List roles.
 type ListRolesRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "ListRoles".
@@ -202,7 +202,7 @@ func (*ListRolesRequest) Action() string { return "ListRoles" }
 // AddPhoneNumberRequest is the request of AddPhoneNumber (numbers, write): Add a phone number.
 type AddPhoneNumberRequest struct {
 	ContactFlowId *string `json:"ContactFlowId,omitempty" ccc:"ContactFlowId,query" jsonschema_description:"Contact flow that answers calls to the number."`
-	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	PhoneNumber   *string `json:"PhoneNumber,omitempty" ccc:"PhoneNumber,query" jsonschema:"required" jsonschema_description:"Number to bind, one bought in the CCC console."`
 	Usage         *string `json:"Usage,omitempty" ccc:"Usage,query" jsonschema:"required,enum=Inbound,enum=Outbound,enum=Bidirection" jsonschema_description:"What the number is for: Inbound, Outbound or Bidirection."`
 }
@@ -212,7 +212,7 @@ func (*AddPhoneNumberRequest) Action() string { return "AddPhoneNumber" }
 
 // RemovePhoneNumberRequest is the request of RemovePhoneNumber (numbers, destructive): Remove a phone number.
 type RemovePhoneNumberRequest struct {
-	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	PhoneNumberId *string `json:"PhoneNumberId,omitempty" ccc:"PhoneNumberId,query" jsonschema:"required" jsonschema_description:"ID of a number bound to the instance. Find it with list_phone_numbers."`
 }
 
@@ -222,7 +222,7 @@ func (*RemovePhoneNumberRequest) Action() string { return "RemovePhoneNumber" }
 // ModifyPhoneNumberRequest is the request of ModifyPhoneNumber (numbers, destructive): Change a phone number.
 type ModifyPhoneNumberRequest struct {
 	ContactFlowId *string  `json:"ContactFlowId,omitempty" ccc:"ContactFlowId,query" jsonschema_description:"Contact flow that answers calls to the number."`
-	InstanceId    *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId    *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	PhoneNumberId *string  `json:"PhoneNumberId,omitempty" ccc:"PhoneNumberId,query" jsonschema:"required" jsonschema_description:"ID of a number bound to the instance. Find it with list_phone_numbers."`
 	SkillGroupId  []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill groups that may use the number as caller ID."`
 	Usage         *string  `json:"Usage,omitempty" ccc:"Usage,query" jsonschema:"required" jsonschema_description:"What the number is for: Inbound, Outbound or Bidirection."`
@@ -233,7 +233,7 @@ func (*ModifyPhoneNumberRequest) Action() string { return "ModifyPhoneNumber" }
 
 // ListPhoneNumbersRequest is the request of ListPhoneNumbers (numbers, read): List phone numbers.
 type ListPhoneNumbersRequest struct {
-	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	OutboundOnly *bool   `json:"OutboundOnly,omitempty" ccc:"OutboundOnly,query" jsonschema:"required" jsonschema_description:"true: only numbers that may dial out; false: all numbers."`
 }
 
@@ -242,7 +242,7 @@ func (*ListPhoneNumbersRequest) Action() string { return "ListPhoneNumbers" }
 
 // GetNumberRegionInfoRequest is the request of GetNumberRegionInfo (numbers, read): Look up where a number is from.
 type GetNumberRegionInfoRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	Number     *string `json:"Number,omitempty" ccc:"Number,query" jsonschema:"required" jsonschema_description:"Phone number to look up."`
 }
 
@@ -253,7 +253,7 @@ func (*GetNumberRegionInfoRequest) Action() string { return "GetNumberRegionInfo
 type PickGlobalOutboundNumbersRequest struct {
 	CalleeNumber *string  `json:"CalleeNumber,omitempty" ccc:"CalleeNumber,query" jsonschema:"required" jsonschema_description:"Phone number to be called."`
 	Count        *int64   `json:"Count,omitempty" ccc:"Count,query" jsonschema_description:"How many caller IDs to return."`
-	InstanceId   *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId   *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	IsVirtual    *bool    `json:"IsVirtual,omitempty" ccc:"IsVirtual,query" jsonschema_description:"Also consider virtual (privacy) numbers."`
 	SkillGroupId []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill groups whose caller IDs may be used."`
 }
@@ -265,7 +265,7 @@ func (*PickGlobalOutboundNumbersRequest) Action() string { return "PickGlobalOut
 type PickLocalNumberRequest struct {
 	CalleeNumber    *string  `json:"CalleeNumber,omitempty" ccc:"CalleeNumber,query" jsonschema:"required" jsonschema_description:"Phone number to be called."`
 	CandidateNumber []string `json:"CandidateNumber,omitempty" ccc:"CandidateNumber,query" jsonschema:"required" jsonschema_description:"Caller IDs to choose from, numbers bound to the instance."`
-	InstanceId      *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId      *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "PickLocalNumber".
@@ -276,7 +276,7 @@ type PickOutboundNumbersRequest struct {
 	CalleeNumber    *string  `json:"CalleeNumber,omitempty" ccc:"CalleeNumber,query" jsonschema:"required" jsonschema_description:"Phone number to be called."`
 	CandidateNumber []string `json:"CandidateNumber,omitempty" ccc:"CandidateNumber,query" jsonschema:"required" jsonschema_description:"Caller IDs to choose from, numbers bound to the instance."`
 	Count           *int64   `json:"Count,omitempty" ccc:"Count,query" jsonschema:"required" jsonschema_description:"How many caller IDs to return."`
-	InstanceId      *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId      *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "PickOutboundNumbers".
@@ -285,7 +285,7 @@ func (*PickOutboundNumbersRequest) Action() string { return "PickOutboundNumbers
 // AddBulkPhoneNumbersRequest is the request of AddBulkPhoneNumbers (numbers, write): Add many phone numbers.
 type AddBulkPhoneNumbersRequest struct {
 	ContactFlowId *string  `json:"ContactFlowId,omitempty" ccc:"ContactFlowId,query" jsonschema_description:"Contact flow that answers calls to the numbers."`
-	InstanceId    *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId    *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	PhoneNumber   []string `json:"PhoneNumber,omitempty" ccc:"PhoneNumber,query" jsonschema:"required" jsonschema_description:"Numbers to bind, bought in the CCC console."`
 	SkillGroupId  []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill groups that may use the numbers as caller ID."`
 	Usage         *string  `json:"Usage,omitempty" ccc:"Usage,query" jsonschema:"required,enum=Inbound,enum=Outbound,enum=Bidirection" jsonschema_description:"What the number is for: Inbound, Outbound or Bidirection."`
@@ -296,7 +296,7 @@ func (*AddBulkPhoneNumbersRequest) Action() string { return "AddBulkPhoneNumbers
 
 // CallOnlinePrivacyNumberRequest is the request of CallOnlinePrivacyNumber (numbers, external): Call via a privacy number.
 type CallOnlinePrivacyNumberRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	TelA       *string `json:"TelA,omitempty" ccc:"TelA,query" jsonschema:"required" jsonschema_description:"First party's phone number."`
 	TelB       *string `json:"TelB,omitempty" ccc:"TelB,query" jsonschema:"required" jsonschema_description:"Second party's phone number."`
 }
@@ -306,9 +306,9 @@ func (*CallOnlinePrivacyNumberRequest) Action() string { return "CallOnlinePriva
 
 // ListOutboundPhoneNumberOfUserRequest is the request of ListOutboundPhoneNumberOfUser (numbers, read): List an agent's caller IDs.
 type ListOutboundPhoneNumberOfUserRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent user ID (not the RAM ID). Find it with list_users or find_users."`
 }
 
@@ -319,7 +319,7 @@ func (*ListOutboundPhoneNumberOfUserRequest) Action() string { return "ListOutbo
 type ModifyPrivacyNumberCallDetailRequest struct {
 	CallId     *string `json:"CallId,omitempty" ccc:"CallId,query" jsonschema:"required" jsonschema_description:"Call ID of the privacy-number call."`
 	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required" jsonschema_description:"CCC contact ID to attach to it."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "ModifyPrivacyNumberCallDetail".
@@ -330,7 +330,7 @@ type StartBack2BackCallRequest struct {
 	CallCenterNumber *string `json:"CallCenterNumber,omitempty" ccc:"CallCenterNumber,query" jsonschema_description:"Instance number shown as caller ID."`
 	Callee           *string `json:"Callee,omitempty" ccc:"Callee,query" jsonschema:"required" jsonschema_description:"Number rung once the caller answers."`
 	Caller           *string `json:"Caller,omitempty" ccc:"Caller,query" jsonschema:"required" jsonschema_description:"Number rung first, usually the agent's phone."`
-	InstanceId       *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId       *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	WorkflowId       *string `json:"WorkflowId,omitempty" ccc:"WorkflowId,query" jsonschema_description:"Contact flow to run for the call."`
 }
 
@@ -342,7 +342,7 @@ type DialExRequest struct {
 	AnswerMode *int64  `json:"AnswerMode,omitempty" ccc:"AnswerMode,query" jsonschema:"required" jsonschema_description:"How the answered call is handled (integer code of the service)."`
 	Callee     *string `json:"Callee,omitempty" ccc:"Callee,query" jsonschema:"required" jsonschema_description:"Phone number of the person to call."`
 	Caller     *string `json:"Caller,omitempty" ccc:"Caller,query" jsonschema:"required" jsonschema_description:"Caller ID shown to the callee, a number of the instance."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	Provider   *string `json:"Provider,omitempty" ccc:"Provider,query" jsonschema_description:"Trunk provider to dial through."`
 	RoutPoint  *string `json:"RoutPoint,omitempty" ccc:"RoutPoint,query" jsonschema:"required" jsonschema_description:"Route point of the flow that handles the call. Find it with get_route_point."`
 }
@@ -354,7 +354,7 @@ func (*DialExRequest) Action() string { return "DialEx" }
 type CreateSkillGroupRequest struct {
 	AllowPrivateOutboundNumber *bool    `json:"AllowPrivateOutboundNumber,omitempty" ccc:"AllowPrivateOutboundNumber,query" jsonschema_description:"Let agents call out from their personal number."`
 	Description                *string  `json:"Description,omitempty" ccc:"Description,query" jsonschema_description:"Short description of the group."`
-	InstanceId                 *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId                 *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	Name                       *string  `json:"Name,omitempty" ccc:"Name,query" jsonschema:"required" jsonschema_description:"Name of the new skill group."`
 	OutboundPhoneNumberId      []string `json:"OutboundPhoneNumberId,omitempty" ccc:"OutboundPhoneNumberId,query" jsonschema_description:"Phone number IDs used as caller IDs. Find them with list_phone_numbers."`
 	RoutingStrategy            *string  `json:"RoutingStrategy,omitempty" ccc:"RoutingStrategy,query" jsonschema_description:"How the group hands calls to its agents."`
@@ -367,7 +367,7 @@ func (*CreateSkillGroupRequest) Action() string { return "CreateSkillGroup" }
 
 // DeleteSkillGroupRequest is the request of DeleteSkillGroup (skillgroups, destructive): Delete a skill group.
 type DeleteSkillGroupRequest struct {
-	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill group to delete."`
 }
 
@@ -378,7 +378,7 @@ func (*DeleteSkillGroupRequest) Action() string { return "DeleteSkillGroup" }
 type ModifySkillGroupRequest struct {
 	AllowPrivateOutboundNumber *bool    `json:"AllowPrivateOutboundNumber,omitempty" ccc:"AllowPrivateOutboundNumber,query" jsonschema_description:"Let agents call out from their personal number."`
 	Description                *string  `json:"Description,omitempty" ccc:"Description,query" jsonschema_description:"New description of the group."`
-	InstanceId                 *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId                 *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	Name                       *string  `json:"Name,omitempty" ccc:"Name,query" jsonschema:"required" jsonschema_description:"New name of the group."`
 	OutboundPhoneNumberId      []string `json:"OutboundPhoneNumberId,omitempty" ccc:"OutboundPhoneNumberId,query" jsonschema_description:"Phone number IDs used as caller IDs. Find them with list_phone_numbers."`
 	RoutingStrategy            *string  `json:"RoutingStrategy,omitempty" ccc:"RoutingStrategy,query" jsonschema_description:"How the group hands calls to its agents."`
@@ -392,7 +392,7 @@ func (*ModifySkillGroupRequest) Action() string { return "ModifySkillGroup" }
 
 // ListSkillGroupsRequest is the request of ListSkillGroups (skillgroups, read): List skill groups.
 type ListSkillGroupsRequest struct {
-	InstanceId     *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId     *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	SkillGroupId   []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Only these skill group IDs."`
 	SkillGroupName []string `json:"SkillGroupName,omitempty" ccc:"SkillGroupName,query" jsonschema_description:"Only skill groups with these names."`
 }
@@ -402,7 +402,7 @@ func (*ListSkillGroupsRequest) Action() string { return "ListSkillGroups" }
 
 // ListSkillGroupsOfUserRequest is the request of ListSkillGroupsOfUser (skillgroups, read): List an agent's skill groups.
 type ListSkillGroupsOfUserRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent user ID (not the RAM ID). Find it with list_users or find_users."`
 }
 
@@ -411,9 +411,9 @@ func (*ListSkillGroupsOfUserRequest) Action() string { return "ListSkillGroupsOf
 
 // ListUsersOfSkillGroupRequest is the request of ListUsersOfSkillGroup (skillgroups, read): List agents of a skill group.
 type ListUsersOfSkillGroupRequest struct {
-	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
+	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
 }
 
@@ -422,7 +422,7 @@ func (*ListUsersOfSkillGroupRequest) Action() string { return "ListUsersOfSkillG
 
 // ModifySkillGroupOutboundNumbersRequest is the request of ModifySkillGroupOutboundNumbers (skillgroups, destructive): Change caller IDs of a skill group.
 type ModifySkillGroupOutboundNumbersRequest struct {
-	InstanceId            *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId            *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	OperationType         *int64   `json:"OperationType,omitempty" ccc:"OperationType,query" jsonschema:"required" jsonschema_description:"Whether to add or remove the numbers (integer code of the service)."`
 	OutboundPhoneNumberId []string `json:"OutboundPhoneNumberId,omitempty" ccc:"OutboundPhoneNumberId,query" jsonschema:"required" jsonschema_description:"Phone number IDs to add or remove."`
 	SkillGroupId          *string  `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
@@ -435,7 +435,7 @@ func (*ModifySkillGroupOutboundNumbersRequest) Action() string {
 
 // RemoveUsersFromSkillGroupRequest is the request of RemoveUsersFromSkillGroup (skillgroups, destructive): Remove agents from a skill group.
 type RemoveUsersFromSkillGroupRequest struct {
-	InstanceId   *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId   *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	SkillGroupId *string  `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema:"required" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
 	UserId       []string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agents to remove from the group."`
 }
@@ -445,7 +445,7 @@ func (*RemoveUsersFromSkillGroupRequest) Action() string { return "RemoveUsersFr
 
 // ListTransferableSkillGroupsRequest is the request of ListTransferableSkillGroups (skillgroups, read): List skill groups for transfer.
 type ListTransferableSkillGroupsRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "ListTransferableSkillGroups".
@@ -455,7 +455,7 @@ func (*ListTransferableSkillGroupsRequest) Action() string { return "ListTransfe
 type CreateUserRequest struct {
 	DisplayName             *string  `json:"DisplayName,omitempty" ccc:"DisplayName,query" jsonschema:"required" jsonschema_description:"Agent's display name."`
 	Email                   *string  `json:"Email,omitempty" ccc:"Email,query" jsonschema:"required" jsonschema_description:"Agent's email address."`
-	InstanceId              *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId              *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	LoginName               *string  `json:"LoginName,omitempty" ccc:"LoginName,query" jsonschema:"required" jsonschema_description:"Login name of the new RAM user and agent."`
 	Phone                   *string  `json:"Phone,omitempty" ccc:"Phone,query" jsonschema_description:"Agent's own phone number."`
 	PrivateOutboundNumberId *string  `json:"PrivateOutboundNumberId,omitempty" ccc:"PrivateOutboundNumberId,query" jsonschema_description:"Phone number ID reserved as this agent's personal caller ID."`
@@ -469,7 +469,7 @@ func (*CreateUserRequest) Action() string { return "CreateUser" }
 
 // RemoveUsersRequest is the request of RemoveUsers (agents, destructive): Remove agents.
 type RemoveUsersRequest struct {
-	InstanceId *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	UserId     []string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agents to remove from the instance."`
 }
 
@@ -480,7 +480,7 @@ func (*RemoveUsersRequest) Action() string { return "RemoveUsers" }
 type ModifyUserRequest struct {
 	DisplayName             *string  `json:"DisplayName,omitempty" ccc:"DisplayName,query" jsonschema:"required" jsonschema_description:"Agent's display name."`
 	Email                   *string  `json:"Email,omitempty" ccc:"Email,query" jsonschema:"required" jsonschema_description:"Agent's email address."`
-	InstanceId              *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId              *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	Phone                   *string  `json:"Phone,omitempty" ccc:"Phone,query" jsonschema:"required" jsonschema_description:"Agent's own phone number."`
 	PrivateOutboundNumberId *string  `json:"PrivateOutboundNumberId,omitempty" ccc:"PrivateOutboundNumberId,query" jsonschema_description:"Phone number ID reserved as this agent's personal caller ID."`
 	RoleId                  []string `json:"RoleId,omitempty" ccc:"RoleId,query" jsonschema:"required" jsonschema_description:"Role IDs to give the agent. Find them with list_roles."`
@@ -494,7 +494,7 @@ func (*ModifyUserRequest) Action() string { return "ModifyUser" }
 
 // GetUserRequest is the request of GetUser (agents, read): Get an agent.
 type GetUserRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent user ID (not the RAM ID). Find it with list_users or find_users."`
 }
 
@@ -503,9 +503,9 @@ func (*GetUserRequest) Action() string { return "GetUser" }
 
 // ListUsersRequest is the request of ListUsers (agents, read): List agents.
 type ListUsersRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 }
 
 // Action returns "ListUsers".
@@ -513,7 +513,7 @@ func (*ListUsersRequest) Action() string { return "ListUsers" }
 
 // AssignUsersRequest is the request of AssignUsers (agents, write): Import RAM users as agents.
 type AssignUsersRequest struct {
-	InstanceId   *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId   *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	RoleId       []string `json:"RoleId,omitempty" ccc:"RoleId,query" jsonschema_description:"Role IDs to give the agent. Find them with list_roles."`
 	SkillGroupId []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill groups to put the agents in."`
 	SkillLevel   []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query" jsonschema_description:"Skill level per skill group, in the same order as SkillGroupId."`
@@ -525,7 +525,7 @@ func (*AssignUsersRequest) Action() string { return "AssignUsers" }
 
 // ListRealTimeAgentRequest is the request of ListRealTimeAgent (agents, read): List real-time agent states.
 type ListRealTimeAgentRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "ListRealTimeAgent".
@@ -533,7 +533,7 @@ func (*ListRealTimeAgentRequest) Action() string { return "ListRealTimeAgent" }
 
 // ResetUserStatusRequest is the request of ResetUserStatus (agents, destructive): Reset stuck agent states.
 type ResetUserStatusRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	RamIdList  []int64 `json:"RamIdList,omitempty" ccc:"RamIdList,query" jsonschema_description:"RAM IDs of the agents to reset. Find them with list_users."`
 }
 
@@ -543,9 +543,9 @@ func (*ResetUserStatusRequest) Action() string { return "ResetUserStatus" }
 // FindUsersRequest is the request of FindUsers (agents, read): Search agents.
 type FindUsersRequest struct {
 	Criteria   *string `json:"Criteria,omitempty" ccc:"Criteria,query" jsonschema:"required" jsonschema_description:"Search text matched against agent names and logins."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 }
 
 // Action returns "FindUsers".
@@ -554,10 +554,10 @@ func (*FindUsersRequest) Action() string { return "FindUsers" }
 // ListAgentEventsRequest is the request of ListAgentEvents (agents, read): List agent events.
 type ListAgentEventsRequest struct {
 	Event      []string `json:"Event,omitempty" ccc:"Event,query" jsonschema_description:"Event names to include; omit for all."`
-	InstanceId *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	RamId      []string `json:"RamId,omitempty" ccc:"RamId,query" jsonschema:"required" jsonschema_description:"RAM IDs of the agents. Find them with list_users."`
-	StartTime  *int64   `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
-	StopTime   *int64   `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
+	StartTime  *int64   `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start: epoch ms, date-time, date, or 1h/7d/today."`
+	StopTime   *int64   `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End, after the start; same forms."`
 }
 
 // Action returns "ListAgentEvents".
@@ -565,7 +565,7 @@ func (*ListAgentEventsRequest) Action() string { return "ListAgentEvents" }
 
 // ModifySkillGroupOfUserRequest is the request of ModifySkillGroupOfUser (agents, destructive): Change an agent's skill groups.
 type ModifySkillGroupOfUserRequest struct {
-	InstanceId   *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId   *string  `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	RoleId       []string `json:"RoleId,omitempty" ccc:"RoleId,query" jsonschema:"required" jsonschema_description:"Role IDs to give the agent. Find them with list_roles."`
 	SkillGroupId []string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Full list of the agent's skill groups after the change."`
 	SkillLevel   []int64  `json:"SkillLevel,omitempty" ccc:"SkillLevel,query" jsonschema_description:"Skill level per skill group, in the same order as SkillGroupId."`
@@ -578,7 +578,7 @@ func (*ModifySkillGroupOfUserRequest) Action() string { return "ModifySkillGroup
 // GetUserByExtensionRequest is the request of GetUserByExtension (agents, read): Find agent by extension.
 type GetUserByExtensionRequest struct {
 	Extension  *string `json:"Extension,omitempty" ccc:"Extension,query" jsonschema:"required" jsonschema_description:"Extension number of the agent."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "GetUserByExtension".
@@ -595,7 +595,7 @@ func (*ListInstancesOfUserRequest) Action() string { return "ListInstancesOfUser
 type DownloadRecordingRequest struct {
 	Channel    *string `json:"Channel,omitempty" ccc:"Channel,query" jsonschema_description:"Which track of a dual-track recording to fetch; omit for the default."`
 	FileName   *string `json:"FileName,omitempty" ccc:"FileName,query" jsonschema:"required" jsonschema_description:"Recording file name. Find it with list_recordings_by_contact_id."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "DownloadRecording".
@@ -604,7 +604,7 @@ func (*DownloadRecordingRequest) Action() string { return "DownloadRecording" }
 // ListRecordingsByContactIdRequest is the request of ListRecordingsByContactId (recordings, read): List recordings of a call.
 type ListRecordingsByContactIdRequest struct {
 	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required" jsonschema_description:"ID of one call (contact). Find it with list_call_detail_records."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "ListRecordingsByContactId".
@@ -614,7 +614,7 @@ func (*ListRecordingsByContactIdRequest) Action() string { return "ListRecording
 type DownloadAllTypeRecordingRequest struct {
 	Channel    *string `json:"Channel,omitempty" ccc:"Channel,query" jsonschema_description:"Which track of a dual-track recording to fetch; omit for the default."`
 	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required" jsonschema_description:"ID of one call (contact). Find it with list_call_detail_records."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "DownloadAllTypeRecording".
@@ -626,11 +626,11 @@ type ListRecordingOfDualTrackRequest struct {
 	CalledNumber  *string `json:"CalledNumber,omitempty" ccc:"CalledNumber,query" jsonschema_description:"Filter by the called number."`
 	CallingNumber *string `json:"CallingNumber,omitempty" ccc:"CallingNumber,query" jsonschema_description:"Filter by the calling (caller) number."`
 	ConnectId     *string `json:"ConnectId,omitempty" ccc:"ConnectId,query" jsonschema_description:"Filter by connection ID of a call leg."`
-	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
-	StartTime     *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
-	StopTime      *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema:"required" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
+	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1,maximum=100" jsonschema_description:"Rows per page."`
+	StartTime     *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start: epoch ms, date-time, date, or 1h/7d/today."`
+	StopTime      *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema:"required" jsonschema_description:"End, after the start; same forms."`
 }
 
 // Action returns "ListRecordingOfDualTrack".
@@ -642,13 +642,13 @@ type ListCallDetailRecordsRequest struct {
 	ContactId          *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema_description:"Only this call."`
 	ContactType        *string `json:"ContactType,omitempty" ccc:"ContactType,query" jsonschema_description:"Filter by call direction or kind, such as Inbound or Outbound."`
 	Criteria           *string `json:"Criteria,omitempty" ccc:"Criteria,query" jsonschema_description:"Extra filters as a JSON string."`
-	InstanceId         *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId         *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	OrderBy            *string `json:"OrderBy,omitempty" ccc:"OrderBy,query" jsonschema_description:"Field to sort the records by."`
-	PageNumber         *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1,maximum=5000" jsonschema_description:"Page number, from 1."`
-	PageSize           *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
+	PageNumber         *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1,maximum=5000" jsonschema_description:"Page, from 1."`
+	PageSize           *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 	PhoneNumber        *string `json:"PhoneNumber,omitempty" ccc:"PhoneNumber,query" jsonschema_description:"Filter by a calling or called number."`
-	StartTime          *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
-	StopTime           *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
+	StartTime          *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start: epoch ms, date-time, date, or 1h/7d/today."`
+	StopTime           *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End, after the start; same forms."`
 	WithRecording      *bool   `json:"WithRecording,omitempty" ccc:"WithRecording,query" jsonschema_description:"true: only calls that have a recording."`
 }
 
@@ -658,9 +658,9 @@ func (*ListCallDetailRecordsRequest) Action() string { return "ListCallDetailRec
 // GetConversationDetailByContactIdRequest is the request of GetConversationDetailByContactId (reports, read): Get a call's transcript.
 type GetConversationDetailByContactIdRequest struct {
 	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required" jsonschema_description:"Call whose transcript to read. Find it with list_call_detail_records."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 }
 
 // Action returns "GetConversationDetailByContactId".
@@ -671,11 +671,11 @@ func (*GetConversationDetailByContactIdRequest) Action() string {
 // ListRecentCallRecordsRequest is the request of ListRecentCallRecords (reports, read): List recent calls.
 type ListRecentCallRecordsRequest struct {
 	Criteria   *string `json:"Criteria,omitempty" ccc:"Criteria,query" jsonschema_description:"Extra filters as a JSON string."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
-	StartTime  *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
-	StopTime   *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1,maximum=100" jsonschema_description:"Rows per page."`
+	StartTime  *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start: epoch ms, date-time, date, or 1h/7d/today."`
+	StopTime   *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End, after the start; same forms."`
 }
 
 // Action returns "ListRecentCallRecords".
@@ -684,11 +684,11 @@ func (*ListRecentCallRecordsRequest) Action() string { return "ListRecentCallRec
 // GenerateAgentStatisticReportRequest is the request of GenerateAgentStatisticReport (reports, read): Agent statistics by date range.
 type GenerateAgentStatisticReportRequest struct {
 	AgentId    *string `json:"AgentId,omitempty" ccc:"AgentId,query" jsonschema_description:"Only this agent; omit for all agents."`
-	EndDate    *string `json:"EndDate,omitempty" ccc:"EndDate,query" jsonschema:"required" jsonschema_description:"Last day of the report, a date such as 2019-10-31."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
-	StartDate  *string `json:"StartDate,omitempty" ccc:"StartDate,query" jsonschema:"required" jsonschema_description:"First day of the report, a date such as 2019-10-01."`
+	EndDate    *string `json:"EndDate,omitempty" ccc:"EndDate,query" jsonschema:"required" jsonschema_description:"Last day, not before the first; same forms."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1,maximum=100" jsonschema_description:"Rows per page."`
+	StartDate  *string `json:"StartDate,omitempty" ccc:"StartDate,query" jsonschema:"required" jsonschema_description:"First day: a date (2019-10-01), or 7d/yesterday/today."`
 }
 
 // Action returns "GenerateAgentStatisticReport".
@@ -696,11 +696,11 @@ func (*GenerateAgentStatisticReportRequest) Action() string { return "GenerateAg
 
 // GetInstanceSummaryReportRequest is the request of GetInstanceSummaryReport (reports, read): Instance summary for a period.
 type GetInstanceSummaryReportRequest struct {
-	EndTime    *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the report period, date-time text such as 2019-10-31 23:59:59."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
-	StartTime  *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the report period, date-time text such as 2019-10-01 00:00:00."`
+	EndTime    *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End, after the start; same forms."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
+	StartTime  *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start: date-time, date, epoch ms, or 7d/today."`
 }
 
 // Action returns "GetInstanceSummaryReport".
@@ -708,12 +708,12 @@ func (*GetInstanceSummaryReportRequest) Action() string { return "GetInstanceSum
 
 // GetInstanceSummaryReportByIntervalRequest is the request of GetInstanceSummaryReportByInterval (reports, read): Instance summary per interval.
 type GetInstanceSummaryReportByIntervalRequest struct {
-	EndTime    *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the report period, date-time text such as 2019-10-31 23:59:59."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	Interval   *string `json:"Interval,omitempty" ccc:"Interval,query" jsonschema_description:"Length of each reporting slot of the period."`
-	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
-	StartTime  *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the report period, date-time text such as 2019-10-01 00:00:00."`
+	EndTime    *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End, after the start; same forms."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	Interval   *string `json:"Interval,omitempty" ccc:"Interval,query" jsonschema:"enum=Hour,enum=Day,enum=Week,enum=Month" jsonschema_description:"One report row per slot of this length."`
+	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
+	StartTime  *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start: date-time, date, epoch ms, or 7d/today."`
 }
 
 // Action returns "GetInstanceSummaryReportByInterval".
@@ -723,9 +723,9 @@ func (*GetInstanceSummaryReportByIntervalRequest) Action() string {
 
 // GetInstanceSummaryReportSinceMidnightRequest is the request of GetInstanceSummaryReportSinceMidnight (reports, read): Instance summary since midnight.
 type GetInstanceSummaryReportSinceMidnightRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 }
 
 // Action returns "GetInstanceSummaryReportSinceMidnight".
@@ -736,11 +736,11 @@ func (*GetInstanceSummaryReportSinceMidnightRequest) Action() string {
 // ListAgentStatesRequest is the request of ListAgentStates (reports, read): List agent states.
 type ListAgentStatesRequest struct {
 	AgentIds     *string `json:"AgentIds,omitempty" ccc:"AgentIds,query" jsonschema_description:"Agent IDs (RAM IDs) to include, at most 50. Empty means all."`
-	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page number, from 1."`
+	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page, from 1."`
 	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Only agents of this skill group."`
-	State        *string `json:"State,omitempty" ccc:"State,query" jsonschema:"enum=ACW,enum=Break,enum=Dialing,enum=Ringing,enum=Ready,enum=Talking" jsonschema_description:"Only agents in this state; omit for all."`
+	State        *string `json:"State,omitempty" ccc:"State,query" jsonschema:"enum=ACW,enum=Break,enum=Dialing,enum=Ringing,enum=Ready,enum=Talking,enum=Offline" jsonschema_description:"Only agents in this state; omit for all."`
 }
 
 // Action returns "ListAgentStates".
@@ -748,12 +748,12 @@ func (*ListAgentStatesRequest) Action() string { return "ListAgentStates" }
 
 // ListAgentStateLogsRequest is the request of ListAgentStateLogs (reports, read): List an agent's state changes.
 type ListAgentStateLogsRequest struct {
-	EndTime    *int64  `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1" jsonschema_description:"Rows per page."`
+	EndTime    *int64  `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End, after the start; same forms."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"required,minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"required,minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 	RamId      *int64  `json:"RamId,omitempty" ccc:"RamId,query" jsonschema:"required" jsonschema_description:"RAM ID of the agent. Find it with list_users."`
-	StartTime  *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
+	StartTime  *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start: epoch ms, date-time, date, or 1h/7d/today."`
 }
 
 // Action returns "ListAgentStateLogs".
@@ -762,12 +762,12 @@ func (*ListAgentStateLogsRequest) Action() string { return "ListAgentStateLogs" 
 // ListAgentSummaryReportsRequest is the request of ListAgentSummaryReports (reports, read): Agent summary for a period.
 type ListAgentSummaryReportsRequest struct {
 	AgentIds     *string `json:"AgentIds,omitempty" ccc:"AgentIds,query" jsonschema_description:"Agent IDs to include as a JSON array string, e.g. [\"a1\",\"a2\"]. Empty means all."`
-	EndTime      *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the report period, date-time text such as 2019-10-31 23:59:59."`
-	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	EndTime      *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End, after the start; same forms."`
+	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
-	StartTime    *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the report period, date-time text such as 2019-10-01 00:00:00."`
+	StartTime    *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start: date-time, date, epoch ms, or 7d/today."`
 }
 
 // Action returns "ListAgentSummaryReports".
@@ -776,13 +776,13 @@ func (*ListAgentSummaryReportsRequest) Action() string { return "ListAgentSummar
 // ListAgentSummaryReportsByIntervalRequest is the request of ListAgentSummaryReportsByInterval (reports, read): Agent summary per interval.
 type ListAgentSummaryReportsByIntervalRequest struct {
 	AgentIds     *string `json:"AgentIds,omitempty" ccc:"AgentIds,query" jsonschema_description:"Agent IDs to include as a JSON array string, e.g. [\"a1\",\"a2\"]. Empty means all."`
-	EndTime      *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the report period, date-time text such as 2019-10-31 23:59:59."`
-	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	Interval     *string `json:"Interval,omitempty" ccc:"Interval,query" jsonschema_description:"Length of each reporting slot of the period."`
-	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	EndTime      *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End, after the start; same forms."`
+	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	Interval     *string `json:"Interval,omitempty" ccc:"Interval,query" jsonschema:"enum=Hour,enum=Day,enum=Week,enum=Month" jsonschema_description:"One report row per slot of this length."`
+	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
-	StartTime    *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the report period, date-time text such as 2019-10-01 00:00:00."`
+	StartTime    *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start: date-time, date, epoch ms, or 7d/today."`
 }
 
 // Action returns "ListAgentSummaryReportsByInterval".
@@ -793,8 +793,8 @@ func (*ListAgentSummaryReportsByIntervalRequest) Action() string {
 // ListAgentSummaryReportsSinceMidnightRequest is the request of ListAgentSummaryReportsSinceMidnight (reports, read): Agent summary since midnight.
 type ListAgentSummaryReportsSinceMidnightRequest struct {
 	AgentIds     *string `json:"AgentIds,omitempty" ccc:"AgentIds,query" jsonschema_description:"Agent IDs as a JSON array string, at most 100. Empty means all."`
-	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Page number, from 1."`
+	InstanceId   *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Page, from 1."`
 	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 	SkillGroupId *string `json:"SkillGroupId,omitempty" ccc:"SkillGroupId,query" jsonschema_description:"Skill group ID. Find it with list_skill_groups."`
 }
@@ -806,9 +806,9 @@ func (*ListAgentSummaryReportsSinceMidnightRequest) Action() string {
 
 // ListSkillGroupStatesRequest is the request of ListSkillGroupStates (reports, read): List skill group states.
 type ListSkillGroupStatesRequest struct {
-	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 	SkillGroupIds *string `json:"SkillGroupIds,omitempty" ccc:"SkillGroupIds,query" jsonschema_description:"Skill group IDs to include as a JSON array string, e.g. [\"sg1\"]. Empty means all."`
 }
 
@@ -817,12 +817,12 @@ func (*ListSkillGroupStatesRequest) Action() string { return "ListSkillGroupStat
 
 // ListSkillGroupSummaryReportsRequest is the request of ListSkillGroupSummaryReports (reports, read): Skill group summary for a period.
 type ListSkillGroupSummaryReportsRequest struct {
-	EndTime       *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the report period, date-time text such as 2019-10-31 23:59:59."`
-	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	EndTime       *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End, after the start; same forms."`
+	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 	SkillGroupIds *string `json:"SkillGroupIds,omitempty" ccc:"SkillGroupIds,query" jsonschema_description:"Skill group IDs to include as a JSON array string, e.g. [\"sg1\"]. Empty means all."`
-	StartTime     *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the report period, date-time text such as 2019-10-01 00:00:00."`
+	StartTime     *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start: date-time, date, epoch ms, or 7d/today."`
 }
 
 // Action returns "ListSkillGroupSummaryReports".
@@ -830,13 +830,13 @@ func (*ListSkillGroupSummaryReportsRequest) Action() string { return "ListSkillG
 
 // ListSkillGroupSummaryReportsByIntervalRequest is the request of ListSkillGroupSummaryReportsByInterval (reports, read): Skill group summary per interval.
 type ListSkillGroupSummaryReportsByIntervalRequest struct {
-	EndTime       *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End of the report period, date-time text such as 2019-10-31 23:59:59."`
-	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	Interval      *string `json:"Interval,omitempty" ccc:"Interval,query" jsonschema_description:"Length of each reporting slot of the period."`
-	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page number, from 1."`
-	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1" jsonschema_description:"Rows per page."`
+	EndTime       *string `json:"EndTime,omitempty" ccc:"EndTime,query" jsonschema:"required" jsonschema_description:"End, after the start; same forms."`
+	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	Interval      *string `json:"Interval,omitempty" ccc:"Interval,query" jsonschema:"enum=Hour,enum=Day,enum=Week,enum=Month" jsonschema_description:"One report row per slot of this length."`
+	PageNumber    *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page, from 1."`
+	PageSize      *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 	SkillGroupIds *string `json:"SkillGroupIds,omitempty" ccc:"SkillGroupIds,query" jsonschema_description:"Skill group IDs to include as a JSON array string, e.g. [\"sg1\"]. Empty means all."`
-	StartTime     *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start of the report period, date-time text such as 2019-10-01 00:00:00."`
+	StartTime     *string `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema:"required" jsonschema_description:"Start: date-time, date, epoch ms, or 7d/today."`
 }
 
 // Action returns "ListSkillGroupSummaryReportsByInterval".
@@ -846,8 +846,8 @@ func (*ListSkillGroupSummaryReportsByIntervalRequest) Action() string {
 
 // ListSkillGroupSummaryReportsSinceMidnightRequest is the request of ListSkillGroupSummaryReportsSinceMidnight (reports, read): Skill group summary since midnight.
 type ListSkillGroupSummaryReportsSinceMidnightRequest struct {
-	InstanceId  *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	PageNumber  *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Page number, from 1."`
+	InstanceId  *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	PageNumber  *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Page, from 1."`
 	PageSize    *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 	SkillGroups *string `json:"SkillGroups,omitempty" ccc:"SkillGroups,query" jsonschema_description:"Skill group IDs as a JSON array string. Empty means all groups."`
 }
@@ -868,7 +868,7 @@ func (*ListCallMeasureSummaryReportsRequest) Action() string { return "ListCallM
 // ListCallEventDetailByContactIdRequest is the request of ListCallEventDetailByContactId (reports, read): List events of a call.
 type ListCallEventDetailByContactIdRequest struct {
 	ContactId  *string `json:"ContactId,omitempty" ccc:"ContactId,query" jsonschema:"required" jsonschema_description:"ID of one call (contact). Find it with list_call_detail_records."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "ListCallEventDetailByContactId".
@@ -881,7 +881,7 @@ type GetCallMeasureSummaryReportRequest struct {
 	Day          *int64  `json:"Day,omitempty" ccc:"Day,query" jsonschema:"minimum=1,maximum=31" jsonschema_description:"Day of the month; needed when IntervalType is Daily."`
 	IntervalType *string `json:"IntervalType,omitempty" ccc:"IntervalType,query" jsonschema:"required,enum=Monthly,enum=Daily" jsonschema_description:"Monthly: totals for the month; Daily: totals for one day."`
 	Month        *int64  `json:"Month,omitempty" ccc:"Month,query" jsonschema:"required,minimum=1,maximum=12" jsonschema_description:"Month of the report, 1 to 12."`
-	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page number, from 1."`
+	PageNumber   *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page, from 1."`
 	PageSize     *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
 	Year         *int64  `json:"Year,omitempty" ccc:"Year,query" jsonschema:"required" jsonschema_description:"Year of the report, e.g. 2019."`
 }
@@ -894,7 +894,7 @@ type AddAgentDeviceRequest struct {
 	BrowserVersion *string `json:"BrowserVersion,omitempty" ccc:"BrowserVersion,body" jsonschema:"required" jsonschema_description:"Browser name and version the agent uses."`
 	ClientIp       *string `json:"ClientIp,omitempty" ccc:"ClientIp,query" jsonschema:"required" jsonschema_description:"IP address of the agent's computer."`
 	ClientPort     *string `json:"ClientPort,omitempty" ccc:"ClientPort,query" jsonschema_description:"Port of the agent's client."`
-	InstanceId     *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId     *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	Remark         *string `json:"Remark,omitempty" ccc:"Remark,body" jsonschema_description:"Free-text note."`
 }
 
@@ -904,7 +904,7 @@ func (*AddAgentDeviceRequest) Action() string { return "AddAgentDevice" }
 // ModifyAgentDeviceRequest is the request of ModifyAgentDevice (diagnostics, destructive): Change an agent device login.
 type ModifyAgentDeviceRequest struct {
 	AgentDeviceId *int64  `json:"AgentDeviceId,omitempty" ccc:"AgentDeviceId,query" jsonschema_description:"Device record to change: the AgentDeviceId that add_agent_device returned (list_agent_devices does not show it)."`
-	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	IsLogin       *int64  `json:"IsLogin,omitempty" ccc:"IsLogin,query" jsonschema_description:"Login flag to store for the device (integer code)."`
 }
 
@@ -913,10 +913,10 @@ func (*ModifyAgentDeviceRequest) Action() string { return "ModifyAgentDevice" }
 
 // ListAgentDevicesRequest is the request of ListAgentDevices (diagnostics, read): List agent devices.
 type ListAgentDevicesRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	RamIds     *string `json:"RamIds,omitempty" ccc:"RamIds,query" jsonschema_description:"RAM IDs of the agents, comma-separated; omit for all."`
-	StartTime  *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start of the time range, Unix epoch milliseconds."`
-	StopTime   *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End of the time range, Unix epoch milliseconds."`
+	StartTime  *int64  `json:"StartTime,omitempty" ccc:"StartTime,query" jsonschema_description:"Start: epoch ms, date-time, date, or 1h/7d/today."`
+	StopTime   *int64  `json:"StopTime,omitempty" ccc:"StopTime,query" jsonschema_description:"End, after the start; same forms."`
 }
 
 // Action returns "ListAgentDevices".
@@ -925,7 +925,7 @@ func (*ListAgentDevicesRequest) Action() string { return "ListAgentDevices" }
 // GetRecordOssUploadParamRequest is the request of GetRecordOssUploadParam (diagnostics, secret): Get recording upload parameters.
 type GetRecordOssUploadParamRequest struct {
 	FileName   *string `json:"FileName,omitempty" ccc:"FileName,query" jsonschema:"required" jsonschema_description:"Name of the file to upload."`
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "GetRecordOssUploadParam".
@@ -934,11 +934,11 @@ func (*GetRecordOssUploadParamRequest) Action() string { return "GetRecordOssUpl
 // SaveWebRTCStatsRequest is the request of SaveWebRTCStats (diagnostics, write): Save WebRTC call statistics.
 type SaveWebRTCStatsRequest struct {
 	CallId        *string `json:"CallId,omitempty" ccc:"CallId,query" jsonschema:"required" jsonschema_description:"Call ID of the WebRTC call."`
-	CallStartTime *int64  `json:"CallStartTime,omitempty" ccc:"CallStartTime,query" jsonschema:"required" jsonschema_description:"When the call started, Unix epoch milliseconds."`
+	CallStartTime *int64  `json:"CallStartTime,omitempty" ccc:"CallStartTime,query" jsonschema:"required" jsonschema_description:"When the call started: epoch ms or date-time."`
 	CalleeNumber  *string `json:"CalleeNumber,omitempty" ccc:"CalleeNumber,query" jsonschema:"required" jsonschema_description:"Called number of the call."`
 	CallerNumber  *string `json:"CallerNumber,omitempty" ccc:"CallerNumber,query" jsonschema:"required" jsonschema_description:"Calling number of the call."`
-	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
-	RecordTime    *int64  `json:"RecordTime,omitempty" ccc:"RecordTime,query" jsonschema:"required" jsonschema_description:"When the statistics were taken, Unix epoch milliseconds."`
+	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
+	RecordTime    *int64  `json:"RecordTime,omitempty" ccc:"RecordTime,query" jsonschema:"required" jsonschema_description:"When the statistics were taken: epoch ms or date-time."`
 	Stats         *string `json:"Stats,omitempty" ccc:"Stats,query" jsonschema:"required" jsonschema_description:"WebRTC statistics as a JSON string."`
 	TenantId      *string `json:"TenantId,omitempty" ccc:"TenantId,query" jsonschema:"required" jsonschema_description:"Tenant ID of the instance, from get_instance."`
 	Uid           *string `json:"Uid,omitempty" ccc:"Uid,query" jsonschema:"required" jsonschema_description:"ID of the user whose browser took the statistics."`
@@ -949,7 +949,7 @@ func (*SaveWebRTCStatsRequest) Action() string { return "SaveWebRTCStats" }
 
 // GetInstanceRequest is the request of GetInstance (instances, read): Get a call center instance.
 type GetInstanceRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "GetInstance".
@@ -959,7 +959,7 @@ func (*GetInstanceRequest) Action() string { return "GetInstance" }
 type CreateVoiceAppraiseRequest struct {
 	ContactFlowVersionId *string `json:"ContactFlowVersionId,omitempty" ccc:"ContactFlowVersionId,query" jsonschema:"required" jsonschema_description:"Contact flow version that plays the survey."`
 	Content              *string `json:"Content,omitempty" ccc:"Content,body" jsonschema:"required" jsonschema_description:"Survey flow logic (JSON)."`
-	InstanceId           *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId           *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	IsAppraise           *bool   `json:"IsAppraise,omitempty" ccc:"IsAppraise,query" jsonschema_description:"true: survey on; false: survey off."`
 }
 
@@ -968,7 +968,7 @@ func (*CreateVoiceAppraiseRequest) Action() string { return "CreateVoiceAppraise
 
 // ListVoiceAppraiseRequest is the request of ListVoiceAppraise (appraise, read): List voice satisfaction surveys.
 type ListVoiceAppraiseRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 }
 
 // Action returns "ListVoiceAppraise".
@@ -976,7 +976,7 @@ func (*ListVoiceAppraiseRequest) Action() string { return "ListVoiceAppraise" }
 
 // GetSmsConfigRequest is the request of GetSmsConfig (sms, read): Get SMS settings.
 type GetSmsConfigRequest struct {
-	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	Scenario   []int64 `json:"Scenario,omitempty" ccc:"Scenario,query" jsonschema:"required" jsonschema_description:"Scenario codes (integers) whose SMS settings to read."`
 }
 
@@ -986,7 +986,7 @@ func (*GetSmsConfigRequest) Action() string { return "GetSmsConfig" }
 // SendPredefinedShortMessageRequest is the request of SendPredefinedShortMessage (sms, external): Send a predefined SMS.
 type SendPredefinedShortMessageRequest struct {
 	ConfigId      *int64  `json:"ConfigId,omitempty" ccc:"ConfigId,query" jsonschema:"required" jsonschema_description:"SMS configuration to use. Find it with get_sms_config."`
-	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Call center instance ID; see list_instances_of_user."`
+	InstanceId    *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	PhoneNumbers  *string `json:"PhoneNumbers,omitempty" ccc:"PhoneNumbers,query" jsonschema:"required" jsonschema_description:"Recipient phone numbers, comma-separated."`
 	TemplateParam *string `json:"TemplateParam,omitempty" ccc:"TemplateParam,query" jsonschema_description:"Values for the template variables, as a JSON string."`
 }

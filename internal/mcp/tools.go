@@ -189,9 +189,10 @@ func renderOK(res *tools.Result, prefix string) *mcp.CallToolResult {
 		text = prefix + "\n" + text
 	}
 	out := &mcp.CallToolResult{Content: []mcp.Content{mcp.NewTextContent(text)}}
-	if res.Data != nil {
-		out.StructuredContent = res.Data
-		// Sent as the bytes the registry already encoded: no second encoding.
+	if len(res.JSON) > 0 && !res.NoStructured {
+		// Sent as the bytes the registry already encoded: no second
+		// encoding, and no maps built only to be encoded again.
+		out.StructuredContent = json.RawMessage(res.JSON)
 		out.RawStructuredContent = res.JSON
 	}
 	return out

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -35,11 +36,11 @@ func Coerce(s *Schema, words []string, now time.Time) (map[string]any, error) {
 		k, v, ok := strings.Cut(w, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return nil, &ValidationError{Param: w, Message: "expected Key=Value; parameters: " + s.names()}
+			return nil, problem(w, fmt.Sprintf("%s: expected Key=Value; this tool takes %s", strconv.Quote(clip(w)), s.names()))
 		}
 		p, ok := s.Prop(k)
 		if !ok {
-			return nil, &ValidationError{Param: k, Message: "unknown parameter; allowed: " + s.names()}
+			return nil, problem(k, fmt.Sprintf("%s: no such parameter; this tool takes %s. Remove it or use one of those names", clip(k), s.names()))
 		}
 		v = strings.TrimSpace(unquote(v))
 		switch p.Type {
@@ -59,7 +60,7 @@ func Coerce(s *Schema, words []string, now time.Time) (map[string]any, error) {
 			out[p.Name] = prev
 		default:
 			if _, dup := out[p.Name]; dup {
-				return nil, &ValidationError{Param: p.Name, Message: "given twice; it takes one " + p.TypeText()}
+				return nil, problem(p.Name, fmt.Sprintf("%s: given twice, but it takes one value (%s); keep one", p.Name, p.TypeText()))
 			}
 			x, err := scalar(p, p.Type, v, now)
 			if err != nil {
@@ -89,21 +90,22 @@ func unquote(v string) string {
 
 func scalar(p *Prop, typ, v string, now time.Time) (any, error) {
 	bad := func(why string) error {
-		return &ValidationError{Param: p.Name, Message: fmt.Sprintf("%q is not %s%s", v, p.TypeText(), why)}
+		return problem(p.Name, fmt.Sprintf("%s: %s is not %s%s", p.Name, strconv.Quote(clip(v)), p.TypeText(), why))
+	}
+	if p.Time {
+		// Times stay text (or a number) here: the registry reads them all
+		// with one parser, in the instance's zone (NormalizeTimes).
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n, nil
+		}
+		return v, nil
 	}
 	switch typ {
 	case "integer":
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 			return n, nil
 		}
-		if IsTimeParam(p.Name) {
-			t, err := ParseTime(v, now)
-			if err != nil {
-				return nil, bad("; for a time use epoch milliseconds, RFC 3339, a date, now, today, yesterday, or 1h/30m/7d ago")
-			}
-			return t.UnixMilli(), nil
-		}
-		return nil, bad("")
+		return nil, bad("; send a whole number")
 	case "boolean":
 		switch strings.ToLower(v) {
 		case "true", "yes", "y", "1", "on":
@@ -111,7 +113,7 @@ func scalar(p *Prop, typ, v string, now time.Time) (any, error) {
 		case "false", "no", "n", "0", "off":
 			return false, nil
 		}
-		return nil, bad(" (use true or false)")
+		return nil, bad("; use true or false")
 	case "number":
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {
@@ -119,18 +121,109 @@ func scalar(p *Prop, typ, v string, now time.Time) (any, error) {
 		}
 		return f, nil
 	default: // string
-		if IsTimeParam(p.Name) && v != "" {
-			if _, err := time.Parse(DateTimeLayout, v); err != nil {
-				if t, err := ParseTime(v, now); err == nil {
-					if strings.HasSuffix(p.Name, "Date") {
-						return t.Format(DateLayout), nil
-					}
-					return t.Format(DateTimeLayout), nil
-				}
-			}
-		}
 		return v, nil
 	}
+}
+
+// Bounds of an epoch-milliseconds time: 1973-03-03 to 2286-11-20. Below,
+// a number is most likely epoch seconds (today's are about 1.8e9), which
+// must never be read as milliseconds of January 1970.
+const (
+	minEpochMS = 100_000_000_000
+	maxEpochMS = 10_000_000_000_000
+)
+
+// TimeFormsHint says which forms a time takes.
+const TimeFormsHint = "epoch milliseconds, RFC 3339, 2006-01-02 15:04:05 or a date (in the call center's zone), or 1h/30m/7d/today/yesterday"
+
+// NormalizeTimes converts every time argument, in place, to what CCC
+// receives — epoch milliseconds for integer times, "2006-01-02 15:04:05"
+// (or "2006-01-02" for dates) for text times — reading epoch ms (a number
+// or digits), RFC 3339, date-time text and dates in loc, and relative forms
+// before now. Epoch seconds are refused with a hint, and so is a range
+// whose end comes before its start. This is the one time parser of every
+// surface.
+func (s *Schema) NormalizeTimes(args map[string]any, now time.Time, loc *time.Location) error {
+	if loc == nil {
+		loc = now.Location()
+	}
+	var probs problems
+	at := map[string]time.Time{}
+	for i := range s.Props {
+		p := &s.Props[i]
+		v, ok := args[p.Name]
+		if !p.Time || !ok {
+			continue
+		}
+		tm, err := readTime(p, v, now, loc)
+		if err != nil {
+			probs.add(p.Name, err.Error())
+			continue
+		}
+		at[p.Name] = tm
+		switch {
+		case p.Type == "integer":
+			args[p.Name] = tm.UnixMilli()
+		case strings.HasSuffix(p.Name, "Date"):
+			args[p.Name] = tm.In(loc).Format(DateLayout)
+		default:
+			args[p.Name] = tm.In(loc).Format(DateTimeLayout)
+		}
+	}
+	for _, pair := range [][2]string{{"StartTime", "StopTime"}, {"StartTime", "EndTime"}, {"StartDate", "EndDate"}} {
+		from, ok1 := at[pair[0]]
+		to, ok2 := at[pair[1]]
+		if ok1 && ok2 && to.Before(from) {
+			probs.add(pair[1], fmt.Sprintf("%s (%s) is before %s (%s); give an end after the start",
+				pair[1], to.In(loc).Format(DateTimeLayout), pair[0], from.In(loc).Format(DateTimeLayout)))
+		}
+	}
+	if len(probs.list) > 0 {
+		return probs.err()
+	}
+	return nil
+}
+
+func readTime(p *Prop, v any, now time.Time, loc *time.Location) (time.Time, error) {
+	var ms int64
+	switch x := v.(type) {
+	case string:
+		x = strings.TrimSpace(x)
+		n, err := strconv.ParseInt(x, 10, 64)
+		if err != nil {
+			t, err := ParseTimeIn(x, now, loc)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("%s: %s is not a time; send %s", p.Name, strconv.Quote(clip(x)), TimeFormsHint)
+			}
+			return t, nil
+		}
+		ms = n
+	case json.Number:
+		n, err := x.Int64()
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%s: %s is not a whole number of epoch milliseconds; send %s", p.Name, clip(x.String()), TimeFormsHint)
+		}
+		ms = n
+	case float64:
+		if x != float64(int64(x)) {
+			return time.Time{}, fmt.Errorf("%s: %v is not a whole number of epoch milliseconds; send %s", p.Name, x, TimeFormsHint)
+		}
+		ms = int64(x)
+	case int64:
+		ms = x
+	case int:
+		ms = int64(x)
+	default:
+		return time.Time{}, fmt.Errorf("%s: %s is not a time; send %s", p.Name, quote(v), TimeFormsHint)
+	}
+	switch {
+	case ms >= 1_000_000_000 && ms < minEpochMS:
+		return time.Time{}, fmt.Errorf("%s: %d looks like epoch seconds (%s); send milliseconds, %d, or a date-time such as %s",
+			p.Name, ms, time.Unix(ms, 0).In(loc).Format(DateTimeLayout), ms*1000, time.Unix(ms, 0).In(loc).Format(DateTimeLayout))
+	case ms < minEpochMS || ms >= maxEpochMS:
+		return time.Time{}, fmt.Errorf("%s: %d is not a time in epoch milliseconds (accepted: 1973 to 2286); send %s", p.Name, ms, TimeFormsHint)
+	}
+	return time.UnixMilli(ms), nil
 }
 
 // ParseTime reads a point in time: RFC 3339, "2006-01-02 15:04:05",
@@ -138,9 +231,15 @@ func scalar(p *Prop, typ, v string, now time.Time) (any, error) {
 // before now such as "90s", "15m", "1h", "7d", "2w" (an optional leading "-"
 // is accepted).
 func ParseTime(v string, now time.Time) (time.Time, error) {
+	return ParseTimeIn(v, now, now.Location())
+}
+
+// ParseTimeIn is ParseTime reading text without a zone in loc ("today" is
+// midnight in loc).
+func ParseTimeIn(v string, now time.Time, loc *time.Location) (time.Time, error) {
 	orig := strings.TrimSpace(v)
 	v = strings.ToLower(orig)
-	loc := now.Location()
+	now = now.In(loc)
 	switch v {
 	case "now":
 		return now, nil

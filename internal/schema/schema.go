@@ -7,13 +7,19 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math/big"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/invopop/jsonschema"
 	validator "github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+
+	"github.com/cccops/cccops/internal/ccc/docs"
 )
 
 // Schema is a compiled input schema: the JSON document shown to clients and
@@ -38,7 +44,11 @@ type Prop struct {
 	Enum        []any
 	Minimum     *float64
 	Maximum     *float64
+	MaxItems    *int // lists: the most items accepted
 	Required    bool
+	// Time is true for a point in time: it takes epoch ms or text (see
+	// NormalizeTimes); Type is what CCC receives.
+	Time bool
 }
 
 // Prop returns the named property, matched exactly first, then
@@ -77,6 +87,30 @@ func For(req any) (*Schema, error) {
 	}
 	doc.Type = "object"
 	doc.AdditionalProperties = jsonschema.FalseSchema
+	action := ""
+	if a, ok := req.(interface{ Action() string }); ok {
+		action = a.Action()
+	}
+	for pair := doc.Properties.Oldest(); pair != nil; pair = pair.Next() {
+		name, p := pair.Key, pair.Value
+		if p.Type == "array" && p.MaxItems == nil {
+			n := uint64(docs.ParamMaxItems(action, name))
+			p.MaxItems = &n
+		}
+		if IsTimeParam(name) && (p.Type == "integer" || p.Type == "string") {
+			// A time takes epoch ms or text, whatever the wire wants; the
+			// registry converts it before validation (NormalizeTimes).
+			other := "string"
+			if p.Type == "string" {
+				other = "integer"
+			}
+			if p.Extras == nil {
+				p.Extras = map[string]any{}
+			}
+			p.Extras["type"] = []string{p.Type, other}
+			p.Type = ""
+		}
+	}
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("schema: marshal %T: %w", req, err)
@@ -105,10 +139,35 @@ func Compile(raw json.RawMessage, doc *jsonschema.Schema) (*Schema, error) {
 	return s, nil
 }
 
+// typeList reads a JSON Schema "type", one name or a list of names.
+type typeList []string
+
+func (t *typeList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*t = typeList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*t = many
+	return nil
+}
+
+func (t typeList) first() string {
+	if len(t) == 0 {
+		return ""
+	}
+	return t[0]
+}
+
 func props(raw json.RawMessage) ([]Prop, []string) {
 	var d struct {
 		Properties map[string]struct {
-			Type        string   `json:"type"`
+			Type        typeList `json:"type"`
+			MaxItems    *int     `json:"maxItems"`
 			Description string   `json:"description"`
 			Enum        []any    `json:"enum"`
 			Minimum     *float64 `json:"minimum"`
@@ -127,7 +186,8 @@ func props(raw json.RawMessage) ([]Prop, []string) {
 	}
 	out := make([]Prop, 0, len(d.Properties))
 	for name, p := range d.Properties {
-		pr := Prop{Name: name, Type: p.Type, Description: p.Description, Enum: p.Enum, Minimum: p.Minimum, Maximum: p.Maximum, Required: req[name]}
+		pr := Prop{Name: name, Type: p.Type.first(), Description: p.Description, Enum: p.Enum, Minimum: p.Minimum, Maximum: p.Maximum,
+			Required: req[name], MaxItems: p.MaxItems, Time: IsTimeParam(name) && len(p.Type) > 1}
 		if p.Items != nil {
 			pr.Items = p.Items.Type
 			if len(pr.Enum) == 0 {
@@ -140,18 +200,24 @@ func props(raw json.RawMessage) ([]Prop, []string) {
 	return out, d.Required
 }
 
-// ValidationError names the parameter that is wrong and says what is
-// expected.
+// ValidationError says, in words, what is wrong with the arguments: which
+// parameter, what was wrong, what is accepted, and what to do next. It is
+// bounded: at most maxProblems problems are told, and values quoted back
+// are cut short, however large the call.
 type ValidationError struct {
-	Param   string // "" when the whole object is wrong
-	Message string
+	Param   string // the first bad parameter; "" when the whole object is wrong
+	Message string // all problems, joined
+	// Problems are the problems found, one sentence each.
+	Problems []string
 }
 
-func (e *ValidationError) Error() string {
-	if e.Param == "" {
-		return e.Message
-	}
-	return e.Param + ": " + e.Message
+func (e *ValidationError) Error() string { return e.Message }
+
+// maxProblems bounds how many problems one error tells.
+const maxProblems = 5
+
+func problem(param, msg string) *ValidationError {
+	return &ValidationError{Param: param, Message: msg, Problems: []string{msg}}
 }
 
 // Validate checks decoded JSON arguments (map[string]any with float64 or
@@ -160,7 +226,7 @@ func (e *ValidationError) Error() string {
 func (s *Schema) Validate(args map[string]any) error {
 	raw, err := json.Marshal(args)
 	if err != nil {
-		return &ValidationError{Message: "arguments are not JSON: " + err.Error()}
+		return problem("", "the arguments are not JSON ("+clip(err.Error())+"); send an object of parameter values")
 	}
 	return s.ValidateEncoded(args, raw)
 }
@@ -168,55 +234,257 @@ func (s *Schema) Validate(args map[string]any) error {
 // ValidateEncoded is Validate for a caller that already holds the arguments
 // encoded as JSON (raw must be the encoding of args).
 func (s *Schema) ValidateEncoded(args map[string]any, raw []byte) error {
+	var probs problems
+	names := make([]string, 0, len(args))
 	for k := range args {
-		if _, ok := s.Prop(k); !ok {
-			return &ValidationError{Param: k, Message: "unknown parameter; allowed: " + s.names()}
-		} else if p, _ := s.Prop(k); p.Name != k {
-			return &ValidationError{Param: k, Message: "parameter names are case-sensitive; did you mean " + p.Name + "?"}
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		p, ok := s.Prop(k)
+		switch {
+		case !ok:
+			probs.add(k, fmt.Sprintf("%s: no such parameter; this tool takes %s. Remove it or use one of those names", clip(k), s.names()))
+		case p.Name != k:
+			probs.add(k, fmt.Sprintf("%s: parameter names are case-sensitive; send it as %s", clip(k), p.Name))
+		case p.Type == "array" && p.MaxItems != nil:
+			// Checked before the validator, which would otherwise judge
+			// every item of a huge list.
+			if list, isList := args[k].([]any); isList && len(list) > *p.MaxItems {
+				probs.add(k, fmt.Sprintf("%s: %d items, at most %d accepted; split the call into batches of %d", k, len(list), *p.MaxItems, *p.MaxItems))
+			}
 		}
 	}
 	for _, r := range s.Required {
 		if _, ok := args[r]; !ok {
-			return &ValidationError{Param: r, Message: "is required (" + s.describe(r) + ")"}
+			miscased := false
+			for k := range args {
+				miscased = miscased || strings.EqualFold(k, r)
+			}
+			if !miscased { // else already told: wrong case
+				probs.add(r, fmt.Sprintf("%s is required (%s); add it", r, s.describe(r)))
+			}
 		}
+	}
+	if len(probs.list) > 0 {
+		return probs.err()
 	}
 	inst, err := validator.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
-		return &ValidationError{Message: "arguments are not JSON: " + err.Error()}
+		return problem("", "the arguments are not JSON ("+clip(err.Error())+"); send an object of parameter values")
 	}
 	if err := s.compiled.Validate(inst); err != nil {
 		var ve *validator.ValidationError
-		if ok := asVE(err, &ve); ok {
-			return friendly(ve, s)
+		if errors.As(err, &ve) {
+			s.explain(ve, args, &probs)
 		}
-		return &ValidationError{Message: err.Error()}
+		if len(probs.list) == 0 {
+			probs.add("", "the arguments do not fit this tool's parameters; describe the tool and send them as its schema says")
+		}
+		return probs.err()
 	}
 	return nil
 }
 
-func asVE(err error, out **validator.ValidationError) bool {
-	ve, ok := err.(*validator.ValidationError)
-	if ok {
-		*out = ve
-	}
-	return ok
+type problems struct {
+	list  []string
+	first string
+	more  int
+	seen  map[string]bool
 }
 
-// friendly picks the deepest cause and names its parameter.
-func friendly(ve *validator.ValidationError, s *Schema) *ValidationError {
-	leaf := ve
-	for len(leaf.Causes) > 0 {
-		leaf = leaf.Causes[0]
+func (p *problems) add(param, msg string) {
+	if p.seen == nil {
+		p.seen = map[string]bool{}
 	}
+	if p.seen[msg] {
+		return
+	}
+	p.seen[msg] = true
+	if len(p.list) == 0 {
+		p.first = param
+	}
+	if len(p.list) >= maxProblems {
+		p.more++
+		return
+	}
+	p.list = append(p.list, msg)
+}
+
+func (p *problems) err() *ValidationError {
+	msg := strings.Join(p.list, "; ")
+	if p.more > 0 {
+		msg += fmt.Sprintf("; and %d more problems of the same kind", p.more)
+	}
+	return &ValidationError{Param: p.first, Message: msg, Problems: p.list}
+}
+
+// explain turns the validator's failures into our sentences, one per leaf,
+// never its struct dump.
+func (s *Schema) explain(ve *validator.ValidationError, args map[string]any, probs *problems) {
+	if len(ve.Causes) > 0 {
+		for _, c := range ve.Causes {
+			if len(probs.list) >= maxProblems && probs.more > 1000 {
+				return
+			}
+			s.explain(c, args, probs)
+		}
+		return
+	}
+	loc := ve.InstanceLocation
 	param := ""
-	if len(leaf.InstanceLocation) > 0 {
-		param = leaf.InstanceLocation[0]
+	if len(loc) > 0 {
+		param = loc[0]
 	}
-	msg := leaf.ErrorKind.LocalizedString(printer)
+	where := param
+	if len(loc) > 1 {
+		where = param + " item " + loc[1]
+		if n, err := strconv.Atoi(loc[1]); err == nil {
+			where = fmt.Sprintf("%s item %d", param, n+1)
+		}
+	}
+	var got any
 	if param != "" {
-		msg += " (expected " + s.describe(param) + ")"
+		got = args[param]
+		if len(loc) > 1 {
+			if list, ok := got.([]any); ok {
+				if n, err := strconv.Atoi(loc[1]); err == nil && n < len(list) {
+					got = list[n]
+				}
+			}
+		}
 	}
-	return &ValidationError{Param: param, Message: msg}
+	accepted := "see the tool's parameters"
+	if p, ok := s.Prop(param); ok {
+		accepted = p.TypeText()
+	}
+	var msg string
+	switch k := ve.ErrorKind.(type) {
+	case *kind.Type:
+		msg = fmt.Sprintf("%s: %s is %s, but it takes %s; send %s", where, quote(got), article(k.Got), accepted, sendAs(k.Want))
+	case *kind.Required:
+		msg = fmt.Sprintf("%s is required (%s); add it", strings.Join(k.Missing, ", "), s.describe(strings.Join(k.Missing, "")))
+		if len(k.Missing) > 0 {
+			param = k.Missing[0]
+		}
+	case *kind.Enum:
+		vals := make([]string, len(k.Want))
+		for i, v := range k.Want {
+			vals[i] = fmt.Sprint(v)
+		}
+		msg = fmt.Sprintf("%s: %s is not accepted; use one of %s (case matters)", where, quote(got), strings.Join(vals, ", "))
+	case *kind.Minimum:
+		msg = fmt.Sprintf("%s: %s is below the minimum %s (accepted: %s); send a larger value", where, quote(got), rat(k.Want), accepted)
+	case *kind.Maximum:
+		msg = fmt.Sprintf("%s: %s is above the maximum %s (accepted: %s); send a smaller value", where, quote(got), rat(k.Want), accepted)
+		if param == "PageSize" {
+			msg += " and page with PageNumber"
+		}
+	case *kind.MaxItems:
+		msg = fmt.Sprintf("%s: %d items, at most %d accepted; split the call into batches of %d", where, k.Got, k.Want, k.Want)
+	case *kind.MinItems:
+		msg = fmt.Sprintf("%s: %d items, at least %d needed; add more", where, k.Got, k.Want)
+	case *kind.MaxLength:
+		msg = fmt.Sprintf("%s: %d characters, at most %d accepted; shorten it", where, k.Got, k.Want)
+	case *kind.MinLength:
+		msg = fmt.Sprintf("%s: %d characters, at least %d needed", where, k.Got, k.Want)
+	case *kind.Pattern:
+		msg = fmt.Sprintf("%s: %s does not match the form %s; send a value of that form", where, quote(got), clip(k.Want))
+	case *kind.AdditionalProperties:
+		if len(loc) > 0 {
+			msg = fmt.Sprintf("%s: no such parameter %s inside it; remove it", where, clip(strings.Join(k.Properties, ", ")))
+			break
+		}
+		for _, name := range k.Properties {
+			probs.add(name, fmt.Sprintf("%s: no such parameter; this tool takes %s. Remove it or use one of those names", clip(name), s.names()))
+		}
+		return
+	case *kind.FalseSchema:
+		msg = fmt.Sprintf("%s: no such parameter; this tool takes %s. Remove it or use one of those names", clip(where), s.names())
+	default:
+		msg = fmt.Sprintf("%s: %s does not fit (accepted: %s); send a value of that form", orWhole(where), quote(got), accepted)
+	}
+	probs.add(param, msg)
+}
+
+func orWhole(where string) string {
+	if where == "" {
+		return "the arguments"
+	}
+	return where
+}
+
+// clip cuts text quoted back to a user.
+func clip(s string) string {
+	const max = 60
+	if len(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	if len(r) > max {
+		r = r[:max]
+	}
+	return string(r) + "…"
+}
+
+func quote(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return strconv.Quote(clip(x))
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "the value"
+	}
+	return clip(string(b))
+}
+
+func article(typ string) string {
+	switch typ {
+	case "integer", "array", "object":
+		return "an " + typ
+	case "null":
+		return "null"
+	case "number":
+		return "a number"
+	case "string", "boolean":
+		return "a " + typ
+	}
+	return typ
+}
+
+func sendAs(want []string) string {
+	if len(want) == 0 {
+		return "a value of that type"
+	}
+	out := make([]string, len(want))
+	for i, w := range want {
+		switch w {
+		case "integer":
+			out[i] = "a whole number without quotes (e.g. 10)"
+		case "boolean":
+			out[i] = "true or false without quotes"
+		case "string":
+			out[i] = "text in quotes"
+		case "array":
+			out[i] = "a JSON list, e.g. [\"a\",\"b\"]"
+		default:
+			out[i] = article(w)
+		}
+	}
+	return strings.Join(out, " or ")
+}
+
+func rat(r *big.Rat) string {
+	if r == nil {
+		return "?"
+	}
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	return r.FloatString(3)
 }
 
 func (s *Schema) names() string {
@@ -225,7 +493,7 @@ func (s *Schema) names() string {
 		n[i] = p.Name
 	}
 	if len(n) == 0 {
-		return "none (this action takes no parameters)"
+		return "no parameters"
 	}
 	return strings.Join(n, ", ")
 }
@@ -240,11 +508,21 @@ func (s *Schema) describe(name string) string {
 }
 
 // TypeText is the parameter's type in a few words, e.g. "integer 1..100",
-// "list of string", "one of Inbound|Outbound".
+// "list of string, at most 100", "one of Inbound|Outbound", "time".
 func (p *Prop) TypeText() string {
 	t := p.Type
 	if p.Type == "array" {
 		t = "list of " + p.Items
+		if p.MaxItems != nil {
+			t += fmt.Sprintf(", at most %d", *p.MaxItems)
+		}
+	}
+	if p.Time {
+		if strings.HasSuffix(p.Name, "Date") {
+			t = "a date (2006-01-02), or 7d/today/yesterday"
+		} else {
+			t = "a time: epoch ms, RFC 3339, 2006-01-02 15:04:05, a date, or 1h/30m/7d/today/yesterday"
+		}
 	}
 	if len(p.Enum) > 0 {
 		vals := make([]string, len(p.Enum))
@@ -278,4 +556,26 @@ func (s *Schema) ValidateValue(v any) error {
 		return err
 	}
 	return s.compiled.Validate(inst)
+}
+
+// WithStringList returns the schema with one more optional parameter: a
+// list of at most maxItems strings. The registry adds its own arguments
+// (Fields) this way, so the served schema stays the one validated.
+func (s *Schema) WithStringList(name, description string, maxItems int) (*Schema, error) {
+	if s.doc == nil {
+		return nil, fmt.Errorf("schema: %s: no document to extend", name)
+	}
+	doc := *s.doc
+	props := jsonschema.NewProperties()
+	for pair := s.doc.Properties.Oldest(); pair != nil; pair = pair.Next() {
+		props.Set(pair.Key, pair.Value)
+	}
+	n := uint64(maxItems)
+	props.Set(name, &jsonschema.Schema{Type: "array", Items: &jsonschema.Schema{Type: "string"}, MaxItems: &n, Description: description})
+	doc.Properties = props
+	raw, err := json.Marshal(&doc)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(raw, &doc)
 }

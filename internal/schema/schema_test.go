@@ -51,8 +51,17 @@ func TestAllSchemas(t *testing.T) {
 				t.Errorf("%s.%s: missing", a.Name, p.Name)
 				continue
 			}
-			if pr["type"] != p.Type {
+			if IsTimeParam(p.Name) {
+				// A time takes its wire type first, and text or epoch ms too.
+				ty, _ := pr["type"].([]any)
+				if len(ty) != 2 || ty[0] != p.Type {
+					t.Errorf("%s.%s: type %v, want [%s, …]", a.Name, p.Name, pr["type"], p.Type)
+				}
+			} else if pr["type"] != p.Type {
 				t.Errorf("%s.%s: type %v, spec %s", a.Name, p.Name, pr["type"], p.Type)
+			}
+			if p.Type == "array" && pr["maxItems"] == nil {
+				t.Errorf("%s.%s: a list without maxItems", a.Name, p.Name)
 			}
 			if d, _ := pr["description"].(string); strings.TrimSpace(d) == "" {
 				t.Errorf("%s.%s: no description", a.Name, p.Name)
@@ -133,22 +142,29 @@ func TestCoerce(t *testing.T) {
 	}
 
 	s = schemaOf(t, &ccc.ListCallDetailRecordsRequest{})
-	got, err = Coerce(s, []string{"InstanceId=i", "StartTime=1h", "StopTime=now", "WithRecording=yes", "PageNumber=2", "PageSize=20"}, now)
+	coerce := func(words []string) (map[string]any, error) {
+		got, err := Coerce(s, words, now)
+		if err != nil {
+			return nil, err
+		}
+		return got, s.NormalizeTimes(got, now, time.UTC)
+	}
+	got, err = coerce([]string{"InstanceId=i", "StartTime=1h", "StopTime=now", "WithRecording=yes", "PageNumber=2", "PageSize=20"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got["StartTime"] != now.Add(-time.Hour).UnixMilli() || got["StopTime"] != now.UnixMilli() || got["WithRecording"] != true {
 		t.Fatalf("got %#v", got)
 	}
-	got, err = Coerce(s, []string{"InstanceId=i", "StartTime=today", "StopTime=2026-11-24t08:00:00z"}, now)
+	got, err = coerce([]string{"InstanceId=i", "StartTime=yesterday", "StopTime=2026-11-24t08:00:00z"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got["StartTime"] != time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC).UnixMilli() || got["StopTime"] != time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC).UnixMilli() {
+	if got["StartTime"] != time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC).UnixMilli() || got["StopTime"] != time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC).UnixMilli() {
 		t.Fatalf("got %#v", got)
 	}
 	for _, bad := range [][]string{{"StartTime=20000w"}, {"StartTime=99999w"}, {"PageNumber=two"}, {"WithRecording=maybe"}, {"StartTime=soon"}, {"Nope=1"}, {"justaword"}, {"PageSize=1", "PageSize=2"}} {
-		_, err := Coerce(s, bad, now)
+		_, err := coerce(bad)
 		var ve *ValidationError
 		if !errors.As(err, &ve) || ve.Param == "" {
 			t.Errorf("%v: got %v, want an error naming the parameter", bad, err)
@@ -156,7 +172,7 @@ func TestCoerce(t *testing.T) {
 	}
 
 	s = schemaOf(t, &ccc.GetInstanceSummaryReportRequest{})
-	got, err = Coerce(s, []string{"StartTime=7d", "EndTime=2026-11-25 00:00:00"}, now)
+	got, err = coerce([]string{"StartTime=7d", "EndTime=2026-11-25 00:00:00"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +201,9 @@ func FuzzCoerce(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		for _, s := range schemas {
 			args, err := Coerce(s, strings.Fields(in), now)
+			if err == nil {
+				err = s.NormalizeTimes(args, now, time.UTC)
+			}
 			if err != nil {
 				var ve *ValidationError
 				if !errors.As(err, &ve) {

@@ -249,7 +249,7 @@ func resultMessage(res *tools.Result, kind string) *Message {
 	}
 	var bl builder
 	bl.header(res.Tool.Title)
-	pretty, err := json.MarshalIndent(res.Data, "", "  ")
+	pretty, err := json.MarshalIndent(res.Data(), "", "  ")
 	if err != nil {
 		pretty = []byte(res.Text)
 	}

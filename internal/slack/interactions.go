@@ -155,7 +155,7 @@ func (b *Bot) settle(ctx context.Context, cb slack.InteractionCallback, action s
 	// masked and anything credential-like removed (policy.Redact), as every
 	// channel post is.
 	shown := *res
-	shown.Data = policy.Redact(res.Data)
+	shown.SetData(policy.Redact(res.Data()))
 	m := resultMessage(&shown, InChannel)
 	m.ReplaceOriginal = true
 	m.Blocks = append([]slack.Block{slack.NewContextBlock("", md(fmt.Sprintf(":white_check_mark: Confirmed by %s, asked by %s. Phone numbers are masked in the channel.", mention(cb.User.ID), asker)))}, m.Blocks...)

@@ -138,7 +138,7 @@ func (r *Registry) readOK(ctx context.Context, p policy.Principal, tool string, 
 	if res.Status != StatusOK {
 		return nil, &Error{Kind: KindDenied, Tool: res.Tool.Name, Message: fmt.Sprintf("the policy asks for a confirmation before %s, so this view cannot read it; call %s yourself to confirm it", res.Tool.Name, res.Tool.Name)}
 	}
-	return res.Data, nil
+	return res.Data(), nil
 }
 
 // listPages reads every page of a paged list action: path names the paging

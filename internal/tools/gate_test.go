@@ -32,6 +32,8 @@ func validArgs(tl *tools.Tool) map[string]any {
 			v = sim.DefaultInstanceID
 		case len(p.Enum) > 0:
 			v = p.Enum[0]
+		case p.Time && p.Type == "integer":
+			v = time.Now().Add(-time.Hour).UnixMilli()
 		case p.Type == "integer":
 			n := int64(1)
 			if p.Minimum != nil {
@@ -300,7 +302,7 @@ func TestNextPageHintAndOutputSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(res.NextPage, "PageNumber=2") || res.Data[tools.NextPageKey] == nil || !strings.Contains(res.Text, "Next page:") {
+	if !strings.Contains(res.NextPage, "PageNumber=2") || res.Data()[tools.NextPageKey] == nil || !strings.Contains(res.Text, "Next page:") {
 		t.Fatalf("no next-page hint: %q", res.NextPage)
 	}
 	tl, _ := e.reg.Lookup("list_call_detail_records")
@@ -308,7 +310,7 @@ func TestNextPageHintAndOutputSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := out.ValidateValue(res.Data); err != nil {
+	if err := out.ValidateValue(res.Data()); err != nil {
 		t.Fatalf("structured content does not match the output schema: %v", err)
 	}
 }
@@ -318,46 +320,13 @@ func TestNextPageHintAndOutputSchema(t *testing.T) {
 // the tool's output schema.
 func TestReadResultsMatchOutputSchemas(t *testing.T) {
 	e := newEnv(t, policy.Config{}, tools.Filter{})
-	agentA, _ := e.sim.Agent(sim.DefaultInstanceID, "alice")
-	now := time.Now()
-	// Real identities and a real time window where the simulator has them,
-	// so the rich answers (reports, agents) are the ones checked.
-	real := map[string]any{
-		"UserId": agentA.UserID, "Extension": agentA.Extension, "ServiceType": "Transfer", "Number": "02112345678",
-		"RamId": json.Number(agentA.RamID), "AgentId": agentA.UserID,
-	}
+	real := realArgs(e)
 	ok, notFound := 0, 0
 	for _, tl := range e.reg.Tools() {
 		if tl.Access != spec.AccessRead {
 			continue
 		}
-		args := validArgs(tl)
-		for k := range args {
-			if v, has := real[k]; has {
-				if p, _ := tl.Input().Prop(k); p.Type == "integer" {
-					args[k] = v
-				} else if p.Type == "array" {
-					args[k] = []any{fmt.Sprint(v)}
-				} else {
-					args[k] = fmt.Sprint(v)
-				}
-			}
-			p, _ := tl.Input().Prop(k)
-			switch {
-			case p.Type == "integer" && (k == "StartTime"):
-				args[k] = now.Add(-24 * time.Hour).UnixMilli()
-			case p.Type == "integer" && (k == "StopTime" || k == "EndTime"):
-				args[k] = now.UnixMilli()
-			case p.Type == "string" && k == "StartTime":
-				args[k] = now.Add(-24 * time.Hour).Format(schema.DateTimeLayout)
-			case p.Type == "string" && k == "EndTime":
-				args[k] = now.Format(schema.DateTimeLayout)
-			case k == "StartDate":
-				args[k] = now.AddDate(0, 0, -7).Format(schema.DateLayout)
-			case k == "EndDate":
-				args[k] = now.Format(schema.DateLayout)
-			}
-		}
+		args := readArgs(tl, real, time.Now())
 		res, err := e.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: alice, Tool: tl.Name, Args: args})
 		if err != nil {
 			// Placeholder ids ("x") of objects the test does not look up are
@@ -374,7 +343,7 @@ func TestReadResultsMatchOutputSchemas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := out.ValidateValue(res.Data); err != nil {
+		if err := out.ValidateValue(res.Data()); err != nil {
 			t.Errorf("%s: %v", tl.Name, err)
 		}
 		ok++
@@ -383,6 +352,49 @@ func TestReadResultsMatchOutputSchemas(t *testing.T) {
 		t.Fatalf("only %d read actions answered (%d not found)", ok, notFound)
 	}
 	t.Logf("%d read actions checked against their output schemas; %d placeholders not found", ok, notFound)
+}
+
+// realArgs are real identities of the simulator, so the rich answers
+// (reports, agents) are the ones checked.
+func realArgs(e *env) map[string]any {
+	agentA, _ := e.sim.Agent(sim.DefaultInstanceID, "alice")
+	return map[string]any{
+		"UserId": agentA.UserID, "Extension": agentA.Extension, "ServiceType": "Transfer", "Number": "02112345678",
+		"RamId": json.Number(agentA.RamID), "AgentId": agentA.UserID,
+	}
+}
+
+// readArgs builds arguments of a read tool with real identities and a real
+// time window where the simulator has them.
+func readArgs(tl *tools.Tool, real map[string]any, now time.Time) map[string]any {
+	args := validArgs(tl)
+	for k := range args {
+		if v, has := real[k]; has {
+			if p, _ := tl.Input().Prop(k); p.Type == "integer" {
+				args[k] = v
+			} else if p.Type == "array" {
+				args[k] = []any{fmt.Sprint(v)}
+			} else {
+				args[k] = fmt.Sprint(v)
+			}
+		}
+		p, _ := tl.Input().Prop(k)
+		switch {
+		case p.Type == "integer" && (k == "StartTime"):
+			args[k] = now.Add(-24 * time.Hour).UnixMilli()
+		case p.Type == "integer" && (k == "StopTime" || k == "EndTime"):
+			args[k] = now.UnixMilli()
+		case p.Type == "string" && k == "StartTime":
+			args[k] = now.Add(-24 * time.Hour).Format(schema.DateTimeLayout)
+		case p.Type == "string" && k == "EndTime":
+			args[k] = now.Format(schema.DateTimeLayout)
+		case k == "StartDate":
+			args[k] = now.AddDate(0, 0, -7).Format(schema.DateLayout)
+		case k == "EndDate":
+			args[k] = now.Format(schema.DateLayout)
+		}
+	}
+	return args
 }
 
 func mustCatalog(t *testing.T) []*tools.Tool {

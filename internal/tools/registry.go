@@ -14,7 +14,6 @@ import (
 	"github.com/cccops/cccops/internal/ccc"
 	"github.com/cccops/cccops/internal/ccc/spec"
 	"github.com/cccops/cccops/internal/policy"
-	"github.com/cccops/cccops/internal/schema"
 	"github.com/cccops/cccops/internal/store"
 )
 
@@ -35,6 +34,9 @@ type Config struct {
 	Filter Filter
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Results says how results are rendered: the zone of readable times,
+	// and whether structured content is sent (see result.go).
+	Results ResultOptions
 }
 
 // Registry holds the tools and runs them.
@@ -261,14 +263,17 @@ const (
 type Result struct {
 	Tool      *Tool
 	Status    Status
-	Data      map[string]any  // shaped structured content (ok)
-	JSON      json.RawMessage // Data encoded once, minified (ok)
+	data      map[string]any  // Data(), decoded from JSON on first use
+	JSON      json.RawMessage // the shaped structured content, minified (ok)
 	Text      string          // compact text rendering (ok) or the preview (pending)
 	RequestID string
 	NextPage  string   // hint when more rows exist
 	Pending   *Pending // when Status is pending
 	// Secret is true for secret-class results: never post them in a channel.
 	Secret bool
+	// NoStructured is set when the operator turned structured content off:
+	// surfaces send only Text (which holds everything).
+	NoStructured bool
 	// Approver is who said yes, for a confirmed call.
 	Approver string
 }
@@ -336,7 +341,11 @@ func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) 
 		}
 		return nil, &Error{Kind: KindUnknownTool, Tool: inv.Tool, Message: r.unknownTool(inv.Tool)}
 	}
-	args, req, err := r.prepare(t, inv.Args)
+	in, fields, err := r.TakeFields(t, inv.Args)
+	if err != nil {
+		return nil, err
+	}
+	args, req, err := r.prepare(t, in)
 	if err != nil {
 		return nil, err
 	}
@@ -366,13 +375,13 @@ func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) 
 			FourEyes: a.Request.FourEyes, InSlack: a.InSlack(), Reason: a.Decision.Reason, Args: args,
 		}}, nil
 	case *policy.Ticket:
-		return r.run(ctx, t, req, a)
+		return r.run(ctx, t, req, a, fields)
 	}
 	return nil, &Error{Kind: KindUnavailable, Tool: t.Name, Message: "the gate gave no answer; nothing ran"}
 }
 
 // run sends an admitted call to CCC and tells the gate the outcome.
-func (r *Registry) run(ctx context.Context, t *Tool, req ccc.Request, ticket *policy.Ticket) (*Result, error) {
+func (r *Registry) run(ctx context.Context, t *Tool, req ccc.Request, ticket *policy.Ticket, fields [][]string) (*Result, error) {
 	cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
 	start := time.Now()
@@ -390,18 +399,15 @@ func (r *Registry) run(ctx context.Context, t *Tool, req ccc.Request, ticket *po
 		ticket.Done(ctx, policy.Outcome{Err: errors.New(msg), ErrorCode: ce.Code, RequestID: ce.RequestID, LatencyMS: latency})
 		return nil, &Error{Kind: KindCCC, Tool: t.Name, CCC: ce, Message: msg}
 	}
-	data, hint, err := shapeData(body, spec.MustSpec().Action(t.Action).Response, t.paged)
+	sh, err := r.shape(t, body, fields)
 	if err != nil {
 		ticket.Done(ctx, policy.Outcome{Err: err, ErrorCode: "InvalidResponse", LatencyMS: latency})
 		return nil, &Error{Kind: KindCCC, Tool: t.Name, Message: err.Error()}
 	}
-	reqID, _ := data["RequestId"].(string)
-	js, text := compactJSON(data, hint)
-	ticket.Done(ctx, policy.Outcome{RequestID: reqID, Result: js, LatencyMS: latency})
-	return &Result{
-		Tool: t, Status: StatusOK, Data: data, JSON: js, Text: text, RequestID: reqID,
-		NextPage: hint, Secret: t.Access == spec.AccessSecret, Approver: ticket.Approver(),
-	}, nil
+	ticket.Done(ctx, policy.Outcome{RequestID: sh.RequestID, Result: sh.JSON, LatencyMS: latency})
+	res := r.okResult(t, sh)
+	res.Approver = ticket.Approver()
+	return res, nil
 }
 
 // refusalError words a refusal for people, with one prefix.
@@ -447,6 +453,11 @@ func (r *Registry) prepare(t *Tool, in map[string]any) (map[string]any, ccc.Requ
 	if _, has := args["InstanceId"]; !has && r.cfg.DefaultInstance != "" && t.HasParam("InstanceId") {
 		args["InstanceId"] = r.cfg.DefaultInstance
 	}
+	// Times in any accepted form become what CCC takes, so the gate and
+	// the audit see the absolute times that are sent.
+	if err := t.input.NormalizeTimes(args, r.cfg.Now(), r.Zone()); err != nil {
+		return nil, nil, invalidArgs(t, err)
+	}
 	// One encoding serves validation, decoding into the typed request and
 	// the canonical arguments.
 	raw, err := json.Marshal(args)
@@ -454,18 +465,7 @@ func (r *Registry) prepare(t *Tool, in map[string]any) (map[string]any, ccc.Requ
 		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
 	}
 	if err := t.input.ValidateEncoded(args, raw); err != nil {
-		var ve *schema.ValidationError
-		param := ""
-		if errors.As(err, &ve) {
-			param = ve.Param
-		}
-		msg := fmt.Sprintf("invalid arguments for %s: %s", t.Name, err.Error())
-		if param == "InstanceId" {
-			msg += "; list instances with list_instances_of_user"
-		} else {
-			msg += "; describe the tool for its parameters"
-		}
-		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Param: param, Message: msg}
+		return nil, nil, invalidArgs(t, err)
 	}
 	req, _ := ccc.NewRequest(t.Action)
 	dec := json.NewDecoder(bytes.NewReader(raw))

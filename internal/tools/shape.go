@@ -3,8 +3,10 @@ package tools
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"sort"
+	"sync"
+	"time"
 
 	"github.com/cccops/cccops/internal/ccc/spec"
 )
@@ -115,75 +117,206 @@ func schemaDoc(s *spec.Schema) map[string]any {
 	return d
 }
 
-// shapeData applies the schema's shaping to a response body: envelope out,
-// wrappers collapsed (guided by the raw response schema, so data and output
-// schema always agree), and a next-page hint when more rows exist.
-func shapeData(raw json.RawMessage, resp *spec.Schema, paged bool) (map[string]any, string, error) {
-	var body map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&body); err != nil {
-		return nil, "", fmt.Errorf("CCC answered with a body that is not a JSON object: %w", err)
+// shaped is a CCC answer after shaping.
+type shaped struct {
+	JSON      []byte // envelope out, wrappers collapsed, NextPage added: the structured content
+	Text      string // the text rendering (tables for lists, key: value otherwise)
+	Hint      string // next-page hint, when more rows exist
+	RequestID string
+}
+
+// shapeOptions are the choices a call makes about its rendering.
+type shapeOptions struct {
+	Loc    *time.Location // zone of readable times (the instance's)
+	Fields [][]string     // columns to keep in rows, split at '.'; nil keeps all
+	Rows   []string       // path of the list of rows Fields apply to
+}
+
+var treePool = sync.Pool{New: func() any { return &jtree{nodes: make([]jnode, 0, 256)} }}
+
+// shapeBody shapes a response body without decoding it into maps: it is
+// parsed in place (jtree), the shaped JSON is written by copying the bytes
+// of each kept value, and the text is rendered from the shaped JSON.
+func shapeBody(raw []byte, resp, out *spec.Schema, paged bool, o shapeOptions) (shaped, error) {
+	var res shaped
+	t := treePool.Get().(*jtree)
+	defer treePool.Put(t)
+	if err := t.parse(raw); err != nil || len(t.nodes) == 0 || t.nodes[0].kind != jObject {
+		if err == nil {
+			err = errors.New("not an object")
+		}
+		return res, fmt.Errorf("CCC answered with a body that is not a JSON object: %v", err)
 	}
-	out := map[string]any{}
-	for k, v := range body {
+	if c := t.child(0, "RequestId"); c >= 0 && t.nodes[c].kind == jString {
+		res.RequestID = string(t.text(c))
+	}
+	if paged {
+		res.Hint = pageHint(t)
+	}
+	w := shapeWriter{t: t, buf: make([]byte, 0, len(raw)+len(res.Hint)+32), fields: o.Fields, rows: o.Rows}
+	w.buf = append(w.buf, '{')
+	first := true
+	for c := t.nodes[0].first; c >= 0; c = t.nodes[c].next {
+		k := t.keyString(c)
 		if envelope[k] {
 			continue
 		}
+		if !first {
+			w.buf = append(w.buf, ',')
+		}
+		first = false
+		w.key(c)
 		var ps *spec.Schema
 		if resp != nil {
 			ps = resp.Properties[k]
 		}
-		out[k] = collapseData(v, ps)
+		w.outer = append(w.outer[:0], t.keyOf(c))
+		w.value(c, ps, false)
 	}
-	if paged {
-		if hint := nextPage(out); hint != "" {
-			out[NextPageKey] = hint
-			return out, hint, nil
+	if res.Hint != "" {
+		if !first {
+			w.buf = append(w.buf, ',')
 		}
+		w.buf = append(w.buf, `"`+NextPageKey+`":`...)
+		w.buf = appendJSONString(w.buf, res.Hint)
 	}
-	return out, "", nil
+	w.buf = append(w.buf, '}')
+	res.JSON = w.buf
+	// The text is rendered from the shaped bytes, so it shows exactly what
+	// the structured content holds.
+	if err := t.parse(res.JSON); err != nil {
+		return res, fmt.Errorf("shaping produced invalid JSON: %v", err)
+	}
+	res.Text = renderText(t, out, o.Loc)
+	return res, nil
 }
 
-func collapseData(v any, s *spec.Schema) any {
-	if s == nil {
-		return v
-	}
-	if key, inner, ok := wrapper(s); ok {
-		m, isObj := v.(map[string]any)
-		if !isObj {
-			return collapseData(v, inner)
-		}
-		arr, present := m[key]
-		if !present || arr == nil {
-			return []any{}
-		}
-		return collapseData(arr, inner)
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, val := range x {
-			out[k] = collapseData(val, s.Properties[k])
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, val := range x {
-			out[i] = collapseData(val, s.Items)
-		}
-		return out
-	}
-	return v
+// shapeWriter writes the shaped JSON of a parsed answer.
+type shapeWriter struct {
+	t      *jtree
+	buf    []byte
+	fields [][]string
+	rows   []string
+	outer  [][]byte // member names down to the current value, outside rows
+	path   [][]byte // member names below the current row, for Fields
 }
 
-// nextPage finds the paging object and, when rows remain, says how to get
-// the next page.
-func nextPage(out map[string]any) string {
-	try := func(m map[string]any) string {
-		total, ok1 := num(m["TotalCount"])
-		page, ok2 := num(m["PageNumber"])
-		size, ok3 := num(m["PageSize"])
+func (w *shapeWriter) key(c int32) {
+	w.buf = append(w.buf, '"')
+	w.buf = append(w.buf, w.t.keyOf(c)...)
+	w.buf = append(w.buf, '"', ':')
+}
+
+// value writes node i shaped by schema s (nil: as it is). inRow is true
+// below an element of a list, where Fields apply.
+func (w *shapeWriter) value(i int32, s *spec.Schema, inRow bool) {
+	t := w.t
+	n := &t.nodes[i]
+	if s != nil {
+		if key, inner, ok := wrapper(s); ok {
+			if n.kind != jObject {
+				w.value(i, inner, inRow)
+				return
+			}
+			c := t.child(i, key)
+			if c < 0 || t.nodes[c].kind == jNull {
+				w.buf = append(w.buf, '[', ']')
+				return
+			}
+			w.value(c, inner, inRow)
+			return
+		}
+	}
+	switch n.kind {
+	case jObject:
+		w.buf = append(w.buf, '{')
+		first := true
+		for c := n.first; c >= 0; c = t.nodes[c].next {
+			if inRow && w.fields != nil {
+				w.path = append(w.path, t.keyOf(c))
+				keep := w.keep()
+				if !keep {
+					w.path = w.path[:len(w.path)-1]
+					continue
+				}
+			} else if !inRow {
+				w.outer = append(w.outer, t.keyOf(c))
+			}
+			if !first {
+				w.buf = append(w.buf, ',')
+			}
+			first = false
+			w.key(c)
+			var cs *spec.Schema
+			if s != nil {
+				cs = s.Properties[string(t.keyOf(c))]
+			}
+			w.value(c, cs, inRow)
+			if inRow && w.fields != nil {
+				w.path = w.path[:len(w.path)-1]
+			} else if !inRow {
+				w.outer = w.outer[:len(w.outer)-1]
+			}
+		}
+		w.buf = append(w.buf, '}')
+	case jArray:
+		var is *spec.Schema
+		if s != nil {
+			is = s.Items
+		}
+		// Fields name columns of the elements of the list of rows.
+		rows := inRow || (w.fields != nil && w.atRows())
+		w.buf = append(w.buf, '[')
+		for c, k := n.first, 0; c >= 0; c, k = t.nodes[c].next, k+1 {
+			if k > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			w.value(c, is, rows && t.nodes[c].kind == jObject || inRow)
+		}
+		w.buf = append(w.buf, ']')
+	default:
+		w.buf = append(w.buf, t.rawOf(i)...)
+	}
+}
+
+func (w *shapeWriter) atRows() bool {
+	if len(w.outer) != len(w.rows) {
+		return false
+	}
+	for i := range w.rows {
+		if string(w.outer[i]) != w.rows[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// keep reports whether the current path is a kept field, lies under one,
+// or leads to one.
+func (w *shapeWriter) keep() bool {
+	for _, f := range w.fields {
+		m := min(len(f), len(w.path))
+		ok := true
+		for j := 0; j < m; j++ {
+			if string(w.path[j]) != f[j] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// pageHint finds the paging object (at the top or one level down) and,
+// when rows remain, says how to get the next page.
+func pageHint(t *jtree) string {
+	try := func(i int32) string {
+		total, ok1 := t.int64Of(t.child(i, "TotalCount"))
+		page, ok2 := t.int64Of(t.child(i, "PageNumber"))
+		size, ok3 := t.int64Of(t.child(i, "PageSize"))
 		if !ok1 || !ok2 || !ok3 || size <= 0 {
 			return ""
 		}
@@ -192,22 +325,25 @@ func nextPage(out map[string]any) string {
 		}
 		return ""
 	}
-	if h := try(out); h != "" {
+	if h := try(0); h != "" {
 		return h
 	}
-	keys := make([]string, 0, len(out))
-	for k := range out {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if m, ok := out[k].(map[string]any); ok {
-			if h := try(m); h != "" {
+	for c := t.nodes[0].first; c >= 0; c = t.nodes[c].next {
+		if t.nodes[c].kind == jObject {
+			if h := try(c); h != "" {
 				return h
 			}
 		}
 	}
 	return ""
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	var sb bytes.Buffer
+	enc := json.NewEncoder(&sb)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return append(b, bytes.TrimRight(sb.Bytes(), "\n")...)
 }
 
 func num(v any) (int64, bool) {
@@ -223,20 +359,4 @@ func num(v any) (int64, bool) {
 		return int64(x), true
 	}
 	return 0, false
-}
-
-// compactJSON renders a shaped result as minified JSON, which is both exact
-// and small; text is the same with the next-page hint, when any, repeated
-// on its own line so a reader cannot miss it. The bytes are kept so a
-// surface can send them as they are instead of encoding the result again.
-func compactJSON(data map[string]any, hint string) (js []byte, text string) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(data)
-	js = bytes.TrimRight(b.Bytes(), "\n")
-	if hint != "" {
-		return js, string(js) + "\nNext page: " + hint
-	}
-	return js, string(js)
 }

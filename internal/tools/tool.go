@@ -81,6 +81,11 @@ func buildTool(a *spec.Action) (*Tool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tools: %s: %w", a.Name, err)
 	}
+	if fieldsTools[a.Name] {
+		if in, err = in.WithStringList(FieldsParam, fieldsDescription, maxFields); err != nil {
+			return nil, fmt.Errorf("tools: %s: %w", a.Name, err)
+		}
+	}
 	d, ok := docs.Actions[a.Name]
 	if !ok || d.Description == "" {
 		return nil, fmt.Errorf("tools: %s has no description in internal/ccc/docs", a.Name)

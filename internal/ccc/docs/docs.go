@@ -51,3 +51,32 @@ func ParamBound(action, param string) (Bound, bool) {
 	b, ok := Bounds["*."+param]
 	return b, ok
 }
+
+// DefaultMaxItems caps every list parameter the CCC reference gives no
+// maximum for. Ours, not CCC's: no action needs more in one call (batches
+// of 100 are the documented page size), and an unbounded list let one call
+// carry 160,000 RAM IDs (issue 14).
+const DefaultMaxItems = 100
+
+// MaxItems are list lengths the reference documents, "Action.Param" or
+// "*.Param"; every other list parameter takes DefaultMaxItems.
+var MaxItems = map[string]int{}
+
+// ParamMaxItems returns the most items a list parameter takes.
+func ParamMaxItems(action, param string) int {
+	if n, ok := MaxItems[action+"."+param]; ok {
+		return n
+	}
+	if n, ok := MaxItems["*."+param]; ok {
+		return n
+	}
+	return DefaultMaxItems
+}
+
+// EnumMeaning says what the values of an enum mean, for descriptions.
+func EnumMeaning(action, param string) string {
+	if m, ok := EnumMeanings[action+"."+param]; ok {
+		return m
+	}
+	return EnumMeanings["*."+param]
+}

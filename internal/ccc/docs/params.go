@@ -4,20 +4,20 @@ package docs
 // Where an action uses a name differently (another type or meaning), an entry
 // in Overrides wins.
 var Glossary = map[string]string{
-	"InstanceId":                 "Call center instance ID; see list_instances_of_user.",
-	"PageNumber":                 "Page number, from 1.",
+	"InstanceId":                 "Instance ID (list_instances_of_user).",
+	"PageNumber":                 "Page, from 1.",
 	"PageSize":                   "Rows per page.",
 	"UserId":                     "Agent user ID (not the RAM ID). Find it with list_users or find_users.",
 	"SkillGroupId":               "Skill group ID. Find it with list_skill_groups.",
 	"RoleId":                     "Role IDs to give the agent. Find them with list_roles.",
 	"SkillLevel":                 "Skill level per skill group, in the same order as SkillGroupId.",
-	"StartTime":                  "Start of the time range, Unix epoch milliseconds.",
-	"StopTime":                   "End of the time range, Unix epoch milliseconds.",
+	"StartTime":                  "Start: epoch ms, date-time, date, or 1h/7d/today.",
+	"StopTime":                   "End, after the start; same forms.",
 	"ContactId":                  "ID of one call (contact). Find it with list_call_detail_records.",
 	"ContactFlowId":              "Contact flow (IVR) ID. Find it with list_contact_flows.",
 	"AgentIds":                   "Agent IDs to include as a JSON array string, e.g. [\"a1\",\"a2\"]. Empty means all.",
 	"SkillGroupIds":              "Skill group IDs to include as a JSON array string, e.g. [\"sg1\"]. Empty means all.",
-	"Interval":                   "Length of each reporting slot of the period.",
+	"Interval":                   "One report row per slot of this length.",
 	"PhoneNumberId":              "ID of a number bound to the instance. Find it with list_phone_numbers.",
 	"CallingNumber":              "Filter by the calling (caller) number.",
 	"CalledNumber":               "Filter by the called number.",
@@ -213,8 +213,8 @@ var Overrides = map[string]map[string]string{
 	},
 	"GenerateAgentStatisticReport": {
 		"AgentId":   "Only this agent; omit for all agents.",
-		"StartDate": "First day of the report, a date such as 2019-10-01.",
-		"EndDate":   "Last day of the report, a date such as 2019-10-31.",
+		"StartDate": "First day: a date (2019-10-01), or 7d/yesterday/today.",
+		"EndDate":   "Last day, not before the first; same forms.",
 	},
 	"GetInstanceSummaryReport":           reportPeriod,
 	"GetInstanceSummaryReportByInterval": reportPeriod,
@@ -225,8 +225,8 @@ var Overrides = map[string]map[string]string{
 	},
 	"ListAgentStateLogs": {
 		"RamId":     "RAM ID of the agent. Find it with list_users.",
-		"StartTime": "Start of the time range, Unix epoch milliseconds.",
-		"EndTime":   "End of the time range, Unix epoch milliseconds.",
+		"StartTime": "Start: epoch ms, date-time, date, or 1h/7d/today.",
+		"EndTime":   "End, after the start; same forms.",
 	},
 	"ListAgentSummaryReports":                reportPeriod,
 	"ListAgentSummaryReportsByInterval":      reportPeriod,
@@ -265,8 +265,8 @@ var Overrides = map[string]map[string]string{
 	},
 	"SaveWebRTCStats": {
 		"CallId":        "Call ID of the WebRTC call.",
-		"CallStartTime": "When the call started, Unix epoch milliseconds.",
-		"RecordTime":    "When the statistics were taken, Unix epoch milliseconds.",
+		"CallStartTime": "When the call started: epoch ms or date-time.",
+		"RecordTime":    "When the statistics were taken: epoch ms or date-time.",
 		"CallerNumber":  "Calling number of the call.",
 		"CalleeNumber":  "Called number of the call.",
 		"Stats":         "WebRTC statistics as a JSON string.",
@@ -289,8 +289,8 @@ var Overrides = map[string]map[string]string{
 
 // reportPeriod describes the string time range of the summary reports.
 var reportPeriod = map[string]string{
-	"StartTime": "Start of the report period, date-time text such as 2019-10-01 00:00:00.",
-	"EndTime":   "End of the report period, date-time text such as 2019-10-31 23:59:59.",
+	"StartTime": "Start: date-time, date, epoch ms, or 7d/today.",
+	"EndTime":   "End, after the start; same forms.",
 }
 
 // Enums are the closed sets of values the CCC API documents. Keys are
@@ -298,8 +298,17 @@ var reportPeriod = map[string]string{
 // sets found in the CCC 2017-07-05 documentation are listed; a wrong set
 // would make valid calls fail.
 var Enums = map[string][]string{
-	// help.aliyun.com/document_detail/90007.html (ListAgentStates, 2017-07-05).
-	"ListAgentStates.State": {"ACW", "Break", "Dialing", "Ringing", "Ready", "Talking"},
+	// help.aliyun.com/document_detail/90007.html (ListAgentStates, 2017-07-05)
+	// documents ACW, Break, Dialing, Ringing, Ready, Talking. Offline is
+	// ours: the service reports signed-out agents as Offline (the
+	// simulator does), and filtering by it is how one finds them.
+	"ListAgentStates.State": {"ACW", "Break", "Dialing", "Ringing", "Ready", "Talking", "Offline"},
+	// Ours, from the simulator, which follows the report pages' examples:
+	// the length of each slot of a ...ByInterval report. Not verified
+	// against a live service.
+	"GetInstanceSummaryReportByInterval.Interval":     {"Hour", "Day", "Week", "Month"},
+	"ListAgentSummaryReportsByInterval.Interval":      {"Hour", "Day", "Week", "Month"},
+	"ListSkillGroupSummaryReportsByInterval.Interval": {"Hour", "Day", "Week", "Month"},
 	// help.aliyun.com/document_detail/63036.html (AddPhoneNumber) and
 	// /111185.html (AddBulkPhoneNumbers). Both pages misspell Outbound as
 	// "Outboung"; the 2020-07-01 pages for the same field spell it Outbound.
@@ -311,12 +320,20 @@ var Enums = map[string][]string{
 	"GetCallMeasureSummaryReport.IntervalType":   {"Monthly", "Daily"},
 }
 
+// EnumMeanings say what enum values mean, where the value alone does not.
+var EnumMeanings = map[string]string{
+	"*.Interval": "Hour, Day, Week or Month: one report row per slot of that length.",
+}
+
 // Bounds are integer ranges. ListCallDetailRecords PageNumber ≤ 5000 comes
 // from the spec file itself and is applied by the generator.
 var Bounds = map[string]Bound{
 	"*.PageNumber": {Min: i64(1)},
-	// Every page size the CCC pages document starts at 1.
-	"*.PageSize": {Min: i64(1)},
+	// Every page size the CCC pages document starts at 1. The maximum 100
+	// is ours for the pages that do not state one (ListCallDetailRecords
+	// among them): it is what the pages that do state one say, and what
+	// the simulator enforces for every action.
+	"*.PageSize": {Min: i64(1), Max: i64(100)},
 	// "PageSize ... max 100": help.aliyun.com/document_detail/90007.html.
 	"ListAgentStates.PageSize": {Min: i64(1), Max: i64(100)},
 	// "PageSize default 50, max 100": /95670.html.

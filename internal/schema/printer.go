@@ -1,5 +1,0 @@
-package schema
-
-import "golang.org/x/text/message"
-
-var printer = message.NewPrinter(message.MatchLanguage("en"))
