@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -302,16 +303,16 @@ func TestSameSeedSameData(t *testing.T) {
 		s := New(Options{Seed: seed, Now: func() time.Time { return fixedNow }})
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		var out string
+		var out strings.Builder
 		for _, in := range s.instances {
 			for _, u := range in.users {
-				out += fmt.Sprintf("%s|%s|%s|%s|%s|%v\n", u.UserID, u.RamID, u.LoginName, u.State, u.Since, u.Skills)
+				fmt.Fprintf(&out, "%s|%s|%s|%s|%s|%v\n", u.UserID, u.RamID, u.LoginName, u.State, u.Since, u.Skills)
 			}
 			for _, c := range in.calls {
-				out += fmt.Sprintf("%+v\n", *c)
+				fmt.Fprintf(&out, "%+v\n", *c)
 			}
 		}
-		return out
+		return out.String()
 	}
 	a, b, other := snap(7), snap(7), snap(8)
 	if a != b {
