@@ -118,6 +118,24 @@ func shapeDays(in *instance, r rng, calls []*call, now, horizon time.Time) []*ca
 		c.QueueSec += extra
 		c.Start = c.Start.Add(-time.Duration(extra) * time.Second)
 	}
+	// Callers who never reached an agent ring by the hour of the day too.
+	var total float64
+	for _, w := range load {
+		total += w
+	}
+	for _, c := range calls {
+		if c.AgentID != "" {
+			continue
+		}
+		x, h := r.Float64()*total, 0
+		for ; h < 23 && x >= load[h]; h++ {
+			x -= load[h]
+		}
+		at := midnight(c.Start).Add(time.Duration(h)*time.Hour + time.Duration(r.IntN(3600))*time.Second)
+		if !at.Before(horizon) && at.Before(now.Add(-20*time.Minute)) {
+			c.Start = at
+		}
+	}
 	answeredInIncident := map[time.Time]int{}
 	for _, c := range calls {
 		if c.Type != "Inbound" || !c.answered() {
