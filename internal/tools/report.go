@@ -147,7 +147,9 @@ type Report struct {
 }
 
 // Empty reports whether no call was offered or dialed in the period.
-func (r *Report) Empty() bool { return r.Total.Offered == 0 && r.Total.Dialed == 0 && r.Total.AbandonedInIVR == 0 }
+func (r *Report) Empty() bool {
+	return r.Total.Offered == 0 && r.Total.Dialed == 0 && r.Total.AbandonedInIVR == 0
+}
 
 // Subject is "ccc-sim-shanghai" or "ccc-sim-shanghai · Billing".
 func (r *Report) Subject() string {
