@@ -4,6 +4,7 @@
 //
 //	go run ./cmd/mcp-server                      # stdio, embedded simulator
 //	CCC_MCP_TOKENS=me=$(openssl rand -hex 32) go run ./cmd/mcp-server --transport http
+//	go run ./cmd/mcp-server --transport http --auth oauth --oauth-issuer kc=https://sso.example.com/realms/ops --public-url https://mcp.example.com/mcp
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/cccops/cccops/internal/app"
 	"github.com/cccops/cccops/internal/mcp"
+	"github.com/cccops/cccops/internal/oauth"
 )
 
 func main() {
@@ -44,6 +47,11 @@ type options struct {
 	tokensFile    string
 	listTools     bool
 	logLevel      string
+	auth          string
+	oauthIssuer   string
+	oauthAudience string
+	groupsClaim   string
+	publicURL     string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -60,6 +68,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.tokensFile, "tokens-file", "", "file of bearer tokens, one name=token per line; adds to CCC_MCP_TOKENS [CCC_MCP_TOKENS_FILE]")
 	fs.BoolVar(&o.listTools, "list-tools", false, "print the names of the tools this configuration lists, then exit")
 	fs.StringVar(&o.logLevel, "log-level", "info", "stderr log level: debug, info, warn, error [CCC_LOG_LEVEL]")
+	fs.StringVar(&o.auth, "auth", "tokens", "how HTTP clients authenticate: tokens (static bearer tokens), oauth (access tokens from --oauth-issuer), or both [CCC_MCP_AUTH]")
+	fs.StringVar(&o.oauthIssuer, "oauth-issuer", "", "trusted OAuth/OIDC issuer URL(s), comma-separated, each optionally alias=https://…; principals are oauth:<alias>:<sub> [CCC_OAUTH_ISSUER]")
+	fs.StringVar(&o.oauthAudience, "oauth-audience", "", "audience access tokens must carry; default: this server's resource URL [CCC_OAUTH_AUDIENCE]")
+	fs.StringVar(&o.groupsClaim, "oauth-groups-claim", oauth.DefaultGroupsClaim, "access-token claim whose values are the policy's groups (a dotted path such as realm_access.roles reaches into an object) [CCC_OAUTH_GROUPS_CLAIM]")
+	fs.StringVar(&o.publicURL, "public-url", "", "the URL clients reach the MCP endpoint at, when a proxy is in front, e.g. https://mcp.example.com/mcp [CCC_MCP_PUBLIC_URL]")
 	if err := app.ApplyEnv(fs); err != nil {
 		return nil, err
 	}
@@ -73,6 +86,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	case "stdio", "http":
 	default:
 		return nil, fmt.Errorf("unknown --transport %q: use stdio or http", o.transport)
+	}
+	switch o.auth {
+	case "tokens":
+		if o.oauthIssuer != "" || o.oauthAudience != "" {
+			return nil, errors.New("--oauth-issuer/--oauth-audience are set but --auth is tokens: use --auth oauth (or both, to keep static tokens too)")
+		}
+	case "oauth", "both":
+	default:
+		return nil, fmt.Errorf("unknown --auth %q: use tokens, oauth or both", o.auth)
 	}
 	return &o, nil
 }
@@ -96,10 +118,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 
 	var tokens map[string]string
-	if o.transport == "http" && !o.listTools {
+	var issuers []oauth.Issuer
+	if o.transport == "http" && !o.listTools && o.auth != "tokens" {
+		if issuers, err = checkOAuth(o); err != nil {
+			return err
+		}
+	}
+	if o.transport == "http" && !o.listTools && o.auth != "oauth" {
 		tokens, err = loadTokens(o.tokensFile)
 		if err != nil {
 			return err
+		}
+		if len(tokens) == 0 && o.auth == "both" {
+			return errors.New("--auth both needs static tokens as well: set CCC_MCP_TOKENS=name=token or --tokens-file, or use --auth oauth")
 		}
 		if len(tokens) == 0 {
 			host, _, _ := net.SplitHostPort(o.addr)
@@ -137,7 +168,48 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
-	return serveHTTP(ctx, srv, o, tokens, stderr, logger)
+	return serveHTTP(ctx, srv, o, tokens, issuers, stderr, logger)
+}
+
+// checkOAuth validates the OAuth settings before anything starts.
+func checkOAuth(o *options) ([]oauth.Issuer, error) {
+	if o.auth == "oauth" && (os.Getenv("CCC_MCP_TOKENS") != "" || o.tokensFile != "") {
+		return nil, errors.New("static tokens are configured but --auth oauth ignores them: use --auth both to accept both, or remove CCC_MCP_TOKENS/--tokens-file")
+	}
+	issuers, err := oauth.ParseIssuers(o.oauthIssuer)
+	if err != nil {
+		return nil, fmt.Errorf("--oauth-issuer: %w", err)
+	}
+	if len(issuers) == 0 {
+		return nil, fmt.Errorf("--auth %s needs --oauth-issuer (CCC_OAUTH_ISSUER): the issuer URL of your identity provider, e.g. https://sso.example.com/realms/ops", o.auth)
+	}
+	if o.publicURL == "" {
+		if host, _, _ := net.SplitHostPort(o.addr); !oauth.Loopback(host) {
+			return nil, fmt.Errorf("--auth %s on %s needs --public-url (CCC_MCP_PUBLIC_URL): the https URL clients reach, which tokens are minted for", o.auth, o.addr)
+		}
+	} else if _, err := resourceURL(o.publicURL, nil); err != nil {
+		return nil, err
+	}
+	return issuers, nil
+}
+
+// resourceURL is the MCP endpoint's URL as clients see it: --public-url
+// (with /mcp added when it names only a host), else the listener's address.
+func resourceURL(public string, ln net.Addr) (string, error) {
+	if public == "" {
+		return "http://" + ln.String() + mcp.DefaultPath, nil
+	}
+	u, err := url.Parse(public)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", fmt.Errorf("--public-url %q is not an http(s) URL such as https://mcp.example.com/mcp", public)
+	}
+	if u.Scheme == "http" && !oauth.Loopback(u.Hostname()) {
+		return "", fmt.Errorf("--public-url %s is plain HTTP; remote clients need HTTPS: put a TLS proxy in front and give its https URL", public)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = mcp.DefaultPath
+	}
+	return u.String(), nil
 }
 
 func loadTokens(file string) (map[string]string, error) {
@@ -155,14 +227,34 @@ func loadTokens(file string) (map[string]string, error) {
 	return mcp.MergeTokens(fromEnv, fromFile)
 }
 
-func serveHTTP(ctx context.Context, srv *mcp.Server, o *options, tokens map[string]string, stderr io.Writer, logger *slog.Logger) error {
-	h, err := srv.HTTPHandler(mcp.HTTPConfig{Tokens: tokens, AllowedOrigins: app.SplitList(o.origins), SessionIdle: o.sessionIdle})
-	if err != nil {
-		return err
-	}
+func serveHTTP(ctx context.Context, srv *mcp.Server, o *options, tokens map[string]string, issuers []oauth.Issuer, stderr io.Writer, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	cfg := mcp.HTTPConfig{Tokens: tokens, AllowedOrigins: app.SplitList(o.origins), SessionIdle: o.sessionIdle}
+	var rs *oauth.Server
+	if len(issuers) > 0 {
+		resource, err := resourceURL(o.publicURL, ln.Addr())
+		if err == nil {
+			rs, err = oauth.New(oauth.Config{Issuers: issuers, Resource: resource, Audience: o.oauthAudience,
+				GroupsClaim: o.groupsClaim, EndpointPath: mcp.DefaultPath, Logger: logger})
+		}
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		if err := rs.Discover(dctx); err != nil {
+			logger.Warn("OAuth: the identity provider could not be reached at start; it is tried again when a token arrives", "error", err)
+		}
+		cancel()
+		cfg.OAuth = rs
+	}
+	h, err := srv.HTTPHandler(cfg)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	hs := &http.Server{
 		Handler:           h,
@@ -175,7 +267,17 @@ func serveHTTP(ctx context.Context, srv *mcp.Server, o *options, tokens map[stri
 	for n := range tokens {
 		names = append(names, n)
 	}
-	fmt.Fprintf(stderr, "cccops mcp-server: listening on http://%s%s (tokens: %s)\n", ln.Addr(), mcp.DefaultPath, strings.Join(names, ", "))
+	switch {
+	case rs == nil:
+		fmt.Fprintf(stderr, "cccops mcp-server: listening on http://%s%s (tokens: %s)\n", ln.Addr(), mcp.DefaultPath, strings.Join(names, ", "))
+	default:
+		var iss []string
+		for _, is := range rs.Issuers() {
+			iss = append(iss, is.Alias+"="+is.URL)
+		}
+		fmt.Fprintf(stderr, "cccops mcp-server: listening on http://%s%s (auth: %s; resource: %s; issuers: %s; tokens: %s)\n",
+			ln.Addr(), mcp.DefaultPath, o.auth, rs.Resource(), strings.Join(iss, ", "), strings.Join(names, ", "))
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

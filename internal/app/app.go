@@ -18,6 +18,7 @@ import (
 	"github.com/cccops/cccops/internal/ccc/sim"
 	"github.com/cccops/cccops/internal/ccc/spec"
 	"github.com/cccops/cccops/internal/policy"
+	"github.com/cccops/cccops/internal/store"
 	"github.com/cccops/cccops/internal/tools"
 )
 
@@ -44,6 +45,9 @@ type Config struct {
 	AuditPath      string // a file, "stderr", "stdout" or "" (off)
 	TokenSecret    string // HMAC key of confirmation tokens
 	TokenTTL       time.Duration
+	Store          string        // memory, sqlite:PATH, postgres://…
+	Approvals      string        // slack, off, or "" (auto: slack when the store is shared)
+	ApprovalTTL    time.Duration // how long an approval in Slack stays open
 	ReadOnly       bool
 	RateLimit      int // calls per minute per principal; 0 → 600, negative → no limit
 	ExternalLimit  int // external-class calls per hour per principal; 0 → 10, negative → no limit
@@ -121,6 +125,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AuditPath, "audit", "stderr", "audit log: a file path (appended, fsync per record), stderr, stdout, or off [CCC_AUDIT_FILE]")
 	fs.StringVar(&c.TokenSecret, "token-secret", "", "HMAC key of confirmation tokens, at least 16 bytes (32 random bytes recommended); prefer the env var [CCC_TOKEN_SECRET]")
 	fs.DurationVar(&c.TokenTTL, "confirm-ttl", policy.DefaultTokenTTL, "how long a confirmation stays valid [CCC_CONFIRM_TTL]")
+	fs.StringVar(&c.Store, "store", "memory", "where confirmations, approvals, single-use keys and rate-limit buckets live: memory (this process), sqlite:PATH (processes on one host), postgres://user@host:5432/db (replicas) [CCC_STORE]")
+	fs.StringVar(&c.Approvals, "approvals", "", "approvals in Slack for calls a client cannot confirm and for four eyes: slack or off (default: slack when --store is sqlite or postgres, else off) [CCC_APPROVALS]")
+	fs.DurationVar(&c.ApprovalTTL, "approval-ttl", policy.DefaultApprovalTTL, "how long an approval request in Slack stays open [CCC_APPROVAL_TTL]")
 	fs.BoolVar(&c.ReadOnly, "read-only", false, "list and allow only read-class tools [CCC_READ_ONLY]")
 	fs.IntVar(&c.RateLimit, "rate-limit", 0, "calls per minute each principal may make (0: 600; -1: no limit) [CCC_RATE_LIMIT]")
 	fs.IntVar(&c.ExternalLimit, "external-rate-limit", 0, "external calls (real calls, SMS) per hour each principal may make (0: 10; -1: no limit) [CCC_EXTERNAL_RATE_LIMIT]")
@@ -135,6 +142,7 @@ type App struct {
 	Gate     *policy.Gate
 	Client   *ccc.Client
 	Sim      *sim.Server // the embedded simulator, when this process runs one
+	Store    store.Store // the gate's store
 	// Backend says in words what the tools talk to, without secrets.
 	Backend string
 	closers []func() error
@@ -217,7 +225,27 @@ func Open(cfg Config) (*App, error) {
 		a.Backend = "a CCC simulator at " + client.Endpoint() + " (simulated data; no real calls)"
 	}
 
-	pcfg := policy.Config{TokenTTL: cfg.TokenTTL, ReadOnly: cfg.ReadOnly, Logger: cfg.Logger, Limits: limits(cfg.RateLimit, cfg.ExternalLimit)}
+	st, err := store.Open(cfg.Store, store.Options{})
+	if err != nil {
+		return fail(fmt.Errorf("open the store (--store / CCC_STORE): %w", err))
+	}
+	a.Store = st
+	a.closers = append(a.closers, st.Close)
+	approvals := st.Name() != "memory"
+	switch strings.ToLower(strings.TrimSpace(cfg.Approvals)) {
+	case "":
+	case "slack", "on":
+		approvals = true
+	case "off":
+		approvals = false
+	default:
+		return fail(fmt.Errorf("--approvals / CCC_APPROVALS %q: use slack or off", cfg.Approvals))
+	}
+	if cfg.ApprovalTTL < 0 {
+		return fail(fmt.Errorf("--approval-ttl / CCC_APPROVAL_TTL %v: use a positive duration such as 15m", cfg.ApprovalTTL))
+	}
+	pcfg := policy.Config{TokenTTL: cfg.TokenTTL, ReadOnly: cfg.ReadOnly, Logger: cfg.Logger, Limits: limits(cfg.RateLimit, cfg.ExternalLimit),
+		Store: st, Approvals: approvals, ApprovalTTL: cfg.ApprovalTTL}
 	if cfg.TokenSecret != "" {
 		pcfg.Secret = []byte(cfg.TokenSecret)
 	}

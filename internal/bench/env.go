@@ -226,7 +226,7 @@ func (e *Env) CCC() CallFunc {
 func (e *Env) Invoke() CallFunc {
 	r := e.Read
 	return func(ctx context.Context) error {
-		res, err := e.Registry.Invoke(ctx, tools.Invocation{Principal: Principal, Tool: r.Tool, Args: r.Args})
+		res, err := e.Registry.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: Principal, Tool: r.Tool, Args: r.Args})
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/cccops/cccops/internal/policy"
+	"github.com/cccops/cccops/internal/store"
 	"github.com/cccops/cccops/internal/tools"
 )
 
@@ -63,13 +64,10 @@ func (s *Server) confirmParams(p policy.Principal, pend *tools.Pending) mcp.Elic
 // elicitation, or as an error result when the client cannot ask.
 func (s *Server) confirm(ctx context.Context, p policy.Principal, name string, args map[string]any, res *tools.Result) *mcp.CallToolResult {
 	pend := res.Pending
-	if pend.FourEyes {
-		return mcp.NewToolResultError(pend.Preview + "\n\nThis action needs the approval of a second person with an approver role, which an MCP client cannot give. Nothing ran. Ask an approver to run it through the Slack bot.")
-	}
 	can, modern := elicitSupport(ctx)
-	if !can {
-		return mcp.NewToolResultError(pend.Preview + "\n\nA human must confirm this action before it runs, and this client cannot ask for confirmation (it did not declare elicitation). Nothing ran. " +
-			"Tell the user what would happen; they can run it from a client that supports confirmation prompts, or through the Slack bot.")
+	if !can { // the gate opened a confirmation for a client that cannot ask: end it
+		s.recordNotRun(ctx, p, res.Tool, pend, store.Cancelled, "the client cannot ask for confirmation")
+		return mcp.NewToolResultError(pend.Preview + "\n\nA human must confirm this action before it runs, and this client cannot ask for confirmation (it did not declare elicitation). Nothing ran.")
 	}
 	params := s.confirmParams(p, pend)
 	if modern {
@@ -85,11 +83,12 @@ func (s *Server) confirm(ctx context.Context, p policy.Principal, name string, a
 	})
 	if err != nil {
 		if errors.Is(ectx.Err(), context.DeadlineExceeded) {
-			s.recordNotRun(p, res.Tool, pend, "expired", fmt.Sprintf("no answer within %s", wait.Round(time.Second)))
+			s.recordNotRun(ctx, p, res.Tool, pend, store.Cancelled, fmt.Sprintf("no answer within %s", wait.Round(time.Second)))
 			return mcp.NewToolResultError(fmt.Sprintf("Nobody answered the confirmation within %s. Nothing ran. Call the tool again when the user is ready to confirm.", wait.Round(time.Second)))
 		}
-		s.recordNotRun(p, res.Tool, pend, "error", "could not ask the user")
-		return mcp.NewToolResultError("Could not ask the user to confirm (" + err.Error() + "). Nothing ran.")
+		s.recordNotRun(ctx, p, res.Tool, pend, store.Cancelled, "could not ask the user")
+		s.log.Warn("elicitation failed", "tool", res.Tool.Name, "err", err)
+		return mcp.NewToolResultError("Could not ask the user to confirm: the client did not answer the question. Nothing ran. Call the tool again when the user is ready to confirm.")
 	}
 	return s.settle(ctx, p, name, args, res.Tool, pend, answer)
 }
@@ -117,17 +116,18 @@ func (s *Server) resume(ctx context.Context, p policy.Principal, name string, ar
 	}
 	st, err := s.open(rt.RequestState)
 	if err != nil || st.Principal != p.ID || !strings.EqualFold(st.Tool, t.Name) {
-		s.reg.Abandon(p, t.Name, args, "refused", "confirmation state missing, altered or from another caller (MCP confirmation)")
+		// The gate refuses the state as a proof, and audits that.
+		_, _ = s.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: t.Name, Args: args, Confirmation: &tools.Confirmation{Token: "invalid-state"}})
 		return mcp.NewToolResultError("The confirmation that came back with this call is missing, was altered, or belongs to another call. Nothing ran. Call the tool again without it to ask the user afresh.")
 	}
 	pend := &tools.Pending{Token: st.Token, Args: args}
 	if age := s.now().Sub(time.Unix(st.Issued, 0)); age > s.wait {
-		s.recordNotRun(p, t, pend, "expired", fmt.Sprintf("answer came after %s", age.Round(time.Second)))
+		s.recordNotRun(ctx, p, t, pend, store.Cancelled, fmt.Sprintf("answer came after %s", age.Round(time.Second)))
 		return mcp.NewToolResultError(fmt.Sprintf("The confirmation was answered after more than %s. Nothing ran. Call the tool again to ask afresh.", s.wait))
 	}
 	answer := server.ElicitationResponse(rt.InputResponses, confirmKey)
 	if answer == nil {
-		s.recordNotRun(p, t, pend, "refused", "no answer to the confirmation")
+		s.recordNotRun(ctx, p, t, pend, store.Cancelled, "no answer to the confirmation")
 		return mcp.NewToolResultError("The retry carried no answer to the confirmation question. Nothing ran.")
 	}
 	return s.settle(ctx, p, name, args, t, pend, answer)
@@ -144,14 +144,14 @@ func (s *Server) settle(ctx context.Context, p policy.Principal, name string, ar
 	case mcp.ElicitationResponseActionAccept:
 		content, _ := answer.Content.(map[string]any)
 		if yes, _ := content["confirm"].(bool); !yes {
-			s.recordNotRun(p, t, pend, "refused", "the user did not tick the confirmation")
+			s.recordNotRun(ctx, p, t, pend, store.Declined, "the user did not tick the confirmation")
 			return mcp.NewToolResultError("The user did not confirm. Nothing ran. Do not retry unless the user asks for it.")
 		}
 	case mcp.ElicitationResponseActionDecline:
-		s.recordNotRun(p, t, pend, "refused", "the user declined")
+		s.recordNotRun(ctx, p, t, pend, store.Declined, "the user declined")
 		return mcp.NewToolResultError("The user declined. Nothing ran. Do not retry unless the user asks for it.")
 	default:
-		s.recordNotRun(p, t, pend, "refused", "the user cancelled")
+		s.recordNotRun(ctx, p, t, pend, store.Cancelled, "the user cancelled")
 		return mcp.NewToolResultError("The user cancelled the confirmation. Nothing ran.")
 	}
 	res, err := s.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: name, Args: args, Confirmation: &tools.Confirmation{Token: pend.Token, Approver: p}})
@@ -164,10 +164,13 @@ func (s *Server) settle(ctx context.Context, p policy.Principal, name string, ar
 	return renderOK(res, "Confirmed by "+tools.PrincipalName(p)+"; done.")
 }
 
-// recordNotRun writes the human's no (or silence) to the audit log through
-// the registry, so the pending record has an outcome that joins it.
-func (s *Server) recordNotRun(p policy.Principal, t *tools.Tool, pend *tools.Pending, result, reason string) {
-	s.reg.Abandon(p, t.Name, pend.Args, result, reason+" (MCP confirmation)")
+// recordNotRun ends the request with the human's no (or silence), through
+// the registry and the gate: audited, and stored so the same confirmation
+// can never be accepted later.
+func (s *Server) recordNotRun(ctx context.Context, p policy.Principal, t *tools.Tool, pend *tools.Pending, to store.State, reason string) {
+	if err := s.reg.Withdraw(ctx, p, pend, to, reason+" (MCP confirmation)"); err != nil {
+		s.log.Info("confirmation ended without running", "tool", t.Name, "note", err.Error())
+	}
 }
 
 // confirmState is what the request state carries between the two rounds.

@@ -48,6 +48,9 @@ type HTTPConfig struct {
 	MaxBody int64
 	// Now is the clock of session expiry (tests).
 	Now func() time.Time
+	// OAuth, when set, authenticates the bearer tokens that are not in
+	// Tokens (which may then be empty) and serves its metadata.
+	OAuth BearerAuth
 }
 
 // HTTPHandler is the hardened streamable HTTP endpoint: Origin check,
@@ -72,7 +75,7 @@ type namedToken struct {
 // HTTPHandler builds the HTTP endpoint. It refuses to build one without
 // tokens.
 func (s *Server) HTTPHandler(cfg HTTPConfig) (*HTTPHandler, error) {
-	if len(cfg.Tokens) == 0 {
+	if len(cfg.Tokens) == 0 && cfg.OAuth == nil {
 		return nil, errors.New("HTTP mode needs at least one bearer token: set CCC_MCP_TOKENS=name=token or --tokens-file")
 	}
 	if cfg.Path == "" {
@@ -153,6 +156,9 @@ func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			httpError(w, http.StatusInternalServerError, "internal server error; try again, and report it if it repeats")
 		}
 	}()
+	if h.cfg.OAuth != nil && h.cfg.OAuth.ServeMetadata(w, r) {
+		return
+	}
 	if r.URL.Path != h.cfg.Path {
 		httpError(w, http.StatusNotFound, "not found; the MCP endpoint is "+h.cfg.Path)
 		return
@@ -167,6 +173,13 @@ func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, status := h.authenticate(r)
+	if status != 0 && h.cfg.OAuth != nil {
+		var ok bool
+		if p, ok = h.cfg.OAuth.Authenticate(w, r); !ok {
+			return
+		}
+		status = 0
+	}
 	if status != 0 {
 		challenge := `Bearer realm="cccops"`
 		msg := "missing bearer token: send Authorization: Bearer <token>"

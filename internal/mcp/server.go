@@ -114,6 +114,9 @@ func New(opts Options) (*Server, error) {
 			s.names = append(s.names, t.Name)
 		}
 	}
+	if s.reg.Gate().Approvals() {
+		s.addApprovalTool()
+	}
 	s.addPrompts()
 	s.addResources()
 	s.addReportResources() // report.go

@@ -370,7 +370,7 @@ func TestForgedOrReplayedRequestStateRefused(t *testing.T) {
 	yes := answer(mcp.ElicitationResponseActionAccept, true)
 
 	// A genuine pending call, so there is a real token to misuse.
-	res, err := e.app.Registry.Invoke(ctx, tools.Invocation{Principal: e.srv.principal(ctx), Tool: "reset_user_status", Args: args})
+	res, err := e.app.Registry.Invoke(ctx, tools.Invocation{Principal: e.srv.principal(ctx), Tool: "reset_user_status", Args: args, CanAsk: true})
 	if err != nil || res.Status != tools.StatusPending {
 		t.Fatalf("want a pending call, got %v %v", res, err)
 	}
@@ -392,7 +392,6 @@ func TestForgedOrReplayedRequestStateRefused(t *testing.T) {
 			WithPrincipal(context.Background(), policy.Principal{ID: "mcp:mallory", Surface: "mcp"})},
 		{"other arguments", e.srv.seal(confirmState{Principal: "mcp:alice", Tool: "reset_user_status", Issued: now, Token: token}), otherArgs, ctx},
 		{"other tool", e.srv.seal(confirmState{Principal: "mcp:alice", Tool: "remove_users", Issued: now, Token: token}), args, ctx},
-		{"too old", e.srv.seal(confirmState{Principal: "mcp:alice", Tool: "reset_user_status", Issued: now - 3600, Token: token}), args, ctx},
 		{"forged token inside a genuine seal", e.srv.seal(confirmState{Principal: "mcp:alice", Tool: "reset_user_status", Issued: now, Token: "v1.forged.token"}), args, ctx},
 	}
 	for _, tc := range cases {
@@ -416,6 +415,21 @@ func TestForgedOrReplayedRequestStateRefused(t *testing.T) {
 	out = e.srv.call(ctx, "reset_user_status", args, mcp.MultiRoundTripParams{InputResponses: yes, RequestState: good})
 	if !out.IsError || e.sim.Count("ResetUserStatus") != 1 {
 		t.Fatalf("a replayed confirmation ran again: %s", text(out))
+	}
+
+	// An answer that comes too late ends its request: the same state
+	// never runs afterwards, even within the token's life.
+	res, err = e.app.Registry.Invoke(ctx, tools.Invocation{Principal: e.srv.principal(ctx), Tool: "reset_user_status", Args: args, CanAsk: true})
+	if err != nil || res.Status != tools.StatusPending {
+		t.Fatalf("want a pending call, got %v %v", res, err)
+	}
+	old := e.srv.seal(confirmState{Principal: "mcp:alice", Tool: "reset_user_status", Issued: now - 3600, Token: res.Pending.Token})
+	if out := e.srv.call(ctx, "reset_user_status", args, mcp.MultiRoundTripParams{InputResponses: yes, RequestState: old}); !out.IsError {
+		t.Fatalf("a late answer was accepted: %s", text(out))
+	}
+	fresh := e.srv.seal(confirmState{Principal: "mcp:alice", Tool: "reset_user_status", Issued: now, Token: res.Pending.Token})
+	if out := e.srv.call(ctx, "reset_user_status", args, mcp.MultiRoundTripParams{InputResponses: yes, RequestState: fresh}); !out.IsError || e.sim.Count("ResetUserStatus") != 1 {
+		t.Fatalf("a confirmation ended by a late answer ran: %s", text(out))
 	}
 }
 

@@ -81,11 +81,15 @@ func (s *Server) call(ctx context.Context, name string, args map[string]any, rt 
 	if len(rt.InputResponses) > 0 || rt.RequestState != "" {
 		return s.resume(ctx, p, name, args, rt)
 	}
-	res, err := s.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: name, Args: args})
+	can, _ := elicitSupport(ctx)
+	res, err := s.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: name, Args: args, CanAsk: can})
 	if err != nil {
 		return renderError(err)
 	}
 	if res.Status == tools.StatusPending {
+		if res.Pending.InSlack {
+			return s.pendingApproval(res)
+		}
 		return s.confirm(ctx, p, name, args, res)
 	}
 	return renderOK(res, "")

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,8 +20,9 @@ type Record struct {
 	Args       map[string]any `json:"args,omitempty"` // redacted by Record
 	Decision   Verdict        `json:"decision,omitempty"`
 	Approver   string         `json:"approver,omitempty"`
-	RequestID  string         `json:"request_id,omitempty"` // CCC's RequestId
-	Result     string         `json:"result,omitempty"`     // "ok", "error", "refused", "pending", "expired", "rate-limited"
+	Approval   string         `json:"approval_id,omitempty"` // the stored request it belongs to
+	RequestID  string         `json:"request_id,omitempty"`  // CCC's RequestId
+	Result     string         `json:"result,omitempty"`      // "pending", "approved", "sending", "ok", "error", "refused", "expired", "rate-limited"
 	ErrorCode  string         `json:"error_code,omitempty"`
 	LatencyMS  int64          `json:"latency_ms,omitempty"`
 	Reason     string         `json:"reason,omitempty"`
@@ -333,24 +333,4 @@ func isDate(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// ResultOf names the audit result for an error the gate returned:
-// "expired" or "refused" for a *RefusedError, "rate-limited" for a
-// *RateLimitError, "error" for anything else, "ok" for nil.
-func ResultOf(err error) string {
-	var re *RefusedError
-	var rl *RateLimitError
-	switch {
-	case err == nil:
-		return "ok"
-	case errors.As(err, &re):
-		if re.Code == RefusedExpired {
-			return "expired"
-		}
-		return "refused"
-	case errors.As(err, &rl):
-		return "rate-limited"
-	}
-	return "error"
 }

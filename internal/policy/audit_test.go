@@ -111,28 +111,24 @@ func TestAuditFileConfirmedAndRefused(t *testing.T) {
 
 	c := Call{Principal: Principal{ID: "bob", Surface: "slack"}, Action: "ResetUserStatus",
 		Args: map[string]any{"InstanceId": "ccc-prod", "RamIdList": []any{1001}, "Caller": "+8613800001234", "SecurityToken": "sts-SECRET"}, InstanceID: "ccc-prod"}
-	d := g.Decide(c)
-	g.Record(Record{Surface: "slack", Principal: c.Principal.ID, Action: c.Action, Args: c.Args, Decision: d.Verdict, Result: "pending", Reason: d.Reason})
-	tok, _, err := g.Issue(c)
+	tok, _, err := issue(g, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Redeem(tok, c, Principal{ID: "bob"}); err != nil {
+	clk.Advance(time.Second)
+	if err := redeem(g, tok, c, Principal{ID: "bob", Surface: "slack"}); err != nil {
 		t.Fatal(err)
 	}
-	g.Record(Record{Surface: "slack", Principal: "bob", Action: c.Action, Args: c.Args, Decision: d.Verdict, Approver: "bob",
-		RequestID: "REQ-1", Result: "ok", LatencyMS: 42})
 
 	// A refused confirmation: someone else tries to use Bob's token.
-	tok2, _, _ := g.Issue(c)
+	tok2, _, _ := issue(g, c)
 	other := c
 	other.Principal = Principal{ID: "dave", Surface: "slack"}
-	rerr := g.Redeem(tok2, other, Principal{ID: "dave"})
-	var re *RefusedError
+	rerr := redeem(g, tok2, other, Principal{ID: "dave"})
+	var re *Refusal
 	if !errors.As(rerr, &re) {
 		t.Fatalf("want refusal, got %v", rerr)
 	}
-	g.Record(Record{Surface: "slack", Principal: "dave", Action: c.Action, Args: c.Args, Decision: Confirm, Result: "refused", ErrorCode: re.Code, Reason: re.Reason + " (call back 13900005678)"})
 	if err := af.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -161,12 +157,22 @@ func TestAuditFileConfirmedAndRefused(t *testing.T) {
 		}
 		recs = append(recs, m)
 	}
-	if len(recs) != 3 {
-		t.Fatalf("%d records, want 3", len(recs))
+	var results []string
+	for _, r := range recs {
+		results = append(results, r["result"].(string))
 	}
-	ok, refused := recs[1], recs[2]
+	if got := strings.Join(results, ","); got != "pending,approved,sending,ok,pending,refused" {
+		t.Fatalf("audit results %s, want pending,approved,sending,ok,pending,refused", got)
+	}
+	// One request's lines join by its id and argument digest.
+	for _, r := range recs[:4] {
+		if r["approval_id"] != recs[0]["approval_id"] || r["args_digest"] != Digest(c.Args) || r["approval_id"] == nil {
+			t.Errorf("record %v does not join the pending one %v", r, recs[0])
+		}
+	}
+	ok, refused := recs[3], recs[5]
 	for k, want := range map[string]any{"principal": "bob", "action": "ResetUserStatus", "decision": "confirm", "approver": "bob",
-		"request_id": "REQ-1", "result": "ok", "latency_ms": 42.0, "surface": "slack", "args_digest": Digest(c.Args),
+		"request_id": "req-1", "result": "ok", "surface": "slack", "args_digest": Digest(c.Args),
 		"time": clk.Now().Format(time.RFC3339)} {
 		if ok[k] != want {
 			t.Errorf("confirmed record %s = %v, want %v", k, ok[k], want)
@@ -176,7 +182,7 @@ func TestAuditFileConfirmedAndRefused(t *testing.T) {
 	if args["Caller"] != "*********1234" || args["InstanceId"] != "ccc-prod" {
 		t.Errorf("confirmed record args %v", args)
 	}
-	if refused["result"] != "refused" || refused["error_code"] != RefusedPrincipal || !strings.Contains(refused["reason"].(string), "*******5678") {
+	if refused["result"] != "refused" || refused["error_code"] != RefusedPrincipal || !strings.Contains(refused["reason"].(string), "only the person who asked") {
 		t.Errorf("refused record %v", refused)
 	}
 	if recs[0]["result"] != "pending" {
@@ -192,7 +198,7 @@ func TestAuditFileConfirmedAndRefused(t *testing.T) {
 	g2.Record(Record{Principal: "local", Action: "ListUsers", Result: "ok"})
 	af2.Close()
 	raw2, _ := os.ReadFile(path)
-	if !bytes.HasPrefix(raw2, raw) || bytes.Count(raw2, []byte("\n")) != 4 {
+	if !bytes.HasPrefix(raw2, raw) || bytes.Count(raw2, []byte("\n")) != 7 {
 		t.Errorf("reopening the audit file lost or mangled records")
 	}
 }

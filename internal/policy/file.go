@@ -28,8 +28,10 @@ type File struct {
 	// turned into confirm.
 	FourEyes []spec.Access `yaml:"four_eyes"`
 	// Principals maps a principal id ("slack:T1:U2", "mcp:ci", "local") or a
-	// bare Slack user id ("U2") to role names.
-	Principals map[string]stringList `yaml:"principals"`
+	// bare Slack user id ("U2") to role names — a name, a list, or
+	// {roles: [...], slack: U01ALICE01} to link an assistant's principal
+	// to its human in Slack.
+	Principals map[string]principalEntry `yaml:"principals"`
 	// Groups maps a group handle (for example a Slack user group) to role
 	// names. Matching ignores case and a leading '@'.
 	Groups map[string]stringList `yaml:"groups"`
@@ -64,12 +66,47 @@ type Rule struct {
 	// FourEyes makes a confirm need a different person holding an
 	// approver role.
 	FourEyes bool `yaml:"four_eyes"`
+	// ApproveIn "slack" makes the yes come from Slack even when the
+	// requester's client could ask them; "" (default): the client asks
+	// when it can, else an approver in Slack.
+	ApproveIn string `yaml:"approve_in"`
 
 	id string // "role/name", or "role#n" when unnamed
 }
 
 // ID names the rule in decisions and audit records.
 func (r *Rule) ID() string { return r.id }
+
+// principalEntry is a principal's line in the file: roles, and the Slack
+// user who is its human.
+type principalEntry struct {
+	Roles stringList
+	Slack string
+}
+
+func (p *principalEntry) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.MappingNode {
+		var full struct {
+			Roles stringList `yaml:"roles"`
+			Slack string     `yaml:"slack"`
+		}
+		dec := n.Decode
+		if err := dec(&full); err != nil {
+			return err
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i].Value; k != "roles" && k != "slack" {
+				return fmt.Errorf("line %d: unknown key %q under a principal; use roles and slack", n.Content[i].Line, k)
+			}
+		}
+		p.Roles, p.Slack = full.Roles, strings.TrimSpace(full.Slack)
+		return nil
+	}
+	return p.Roles.UnmarshalYAML(n)
+}
+
+// slackOf is the Slack user linked to a principal, or "".
+func (f *File) slackOf(id string) string { return f.Principals[id].Slack }
 
 // stringList accepts either one YAML string or a list of them.
 type stringList []string
@@ -203,6 +240,14 @@ func (f *File) check() error {
 			if r.FourEyes && r.Verdict != Confirm {
 				bad("%s: four_eyes needs verdict: confirm", at)
 			}
+			switch r.ApproveIn {
+			case "", ApproveInSlack:
+				if r.ApproveIn != "" && r.Verdict != Confirm {
+					bad("%s: approve_in needs verdict: confirm", at)
+				}
+			default:
+				bad("%s: approve_in %q unknown; use slack (or leave it out: the client asks when it can)", at, r.ApproveIn)
+			}
 		}
 	}
 	for _, a := range f.FourEyes {
@@ -217,10 +262,13 @@ func (f *File) check() error {
 		if strings.TrimSpace(id) == "" {
 			bad("principals: empty principal id")
 		}
-		for _, r := range f.Principals[id] {
+		for _, r := range f.Principals[id].Roles {
 			if _, ok := f.Roles[r]; !ok {
 				bad("principals.%s: role %q is not defined", id, r)
 			}
+		}
+		if s := f.Principals[id].Slack; s != "" && (strings.ContainsAny(s, ": ") || s[0] != 'U' && s[0] != 'W') {
+			bad("principals.%s: slack %q is not a Slack user id (like U01ALICE01)", id, s)
 		}
 	}
 	f.groups = map[string][]string{}
@@ -262,12 +310,12 @@ func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys
 // these, the default role, if any. The result is sorted and deduplicated.
 func (f *File) rolesOf(p Principal) []string {
 	set := map[string]bool{}
-	for _, r := range f.Principals[p.ID] {
+	for _, r := range f.Principals[p.ID].Roles {
 		set[r] = true
 	}
 	if strings.HasPrefix(p.ID, slackPrefix) {
 		if i := strings.LastIndexByte(p.ID, ':'); i >= 0 && i+1 < len(p.ID) {
-			for _, r := range f.Principals[p.ID[i+1:]] {
+			for _, r := range f.Principals[p.ID[i+1:]].Roles {
 				set[r] = true
 			}
 		}

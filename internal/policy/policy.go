@@ -10,7 +10,9 @@
 package policy
 
 import (
+	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +23,7 @@ import (
 	"time"
 
 	"github.com/cccops/cccops/internal/ccc/spec"
+	"github.com/cccops/cccops/internal/store"
 )
 
 // Principal is whoever asks for a call.
@@ -29,6 +32,9 @@ type Principal struct {
 	Name    string   // display name
 	Surface string   // "mcp", "slack", "stdio", "test"
 	Groups  []string // e.g. Slack user-group handles; roles can be granted by group
+	// Scopes of the OAuth access token (ScopeRead, ScopeWrite) narrow the
+	// classes this principal may run; nil: not narrowed (static tokens, Slack).
+	Scopes []string
 }
 
 // SlackPrincipal is the principal of a Slack user: id "slack:<team>:<user>",
@@ -57,6 +63,22 @@ type Call struct {
 	Access     spec.Access    // from AccessOf(Action); the gate checks it agrees
 	Args       map[string]any // decoded JSON arguments (what will be sent)
 	InstanceID string         // Args["InstanceId"] if any
+	Tool       string         // the tool's name, for people ("reset_user_status")
+
+	// CanAsk says the requester's surface can ask them to confirm (Slack
+	// buttons, an MCP client that declared elicitation). When it cannot,
+	// a call that needs a yes waits for an approver in Slack.
+	CanAsk bool
+	// Preview describes what the call will do, for the person who says
+	// yes, and what that description depended on; Admit calls it only
+	// when it opens a request.
+	Preview func(ctx context.Context) Shown
+	// Recheck, when set, is run after a yes settles the request and
+	// before the call is sent, with the Guard the preview returned: an
+	// error (what changed since the preview) refuses the call.
+	Recheck func(ctx context.Context, guard json.RawMessage) error
+	// Meta is the surface's own data, kept with an opened request.
+	Meta json.RawMessage
 }
 
 // Decision is the gate's answer with its reasons.
@@ -65,15 +87,39 @@ type Decision struct {
 	Reason   string // human text: which rule, which constraint, what to do next
 	Rule     string // rule that matched ("default:<class>" when no file)
 	FourEyes bool   // approver must differ from requester and hold an approver role
+	// ApproveIn is where the yes must come from: ApproveInSlack, or ""
+	// for the requester's own surface when it can ask them.
+	ApproveIn string
 }
+
+// Shown is what a preview showed: the text people read, and what it
+// depended on (for example the agents' states), to check again before the
+// call runs.
+type Shown struct {
+	Text  string
+	Guard json.RawMessage
+}
+
+// ApproveInSlack is the rule setting that sends every yes to Slack.
+const ApproveInSlack = "slack"
 
 // Config sets up a Gate. Every field is optional.
 type Config struct {
 	File     *File         // nil → defaults: read, secret → allow; write, destructive, external → confirm
 	Secret   []byte        // HMAC key for confirmation tokens; empty → random per process (with a warning)
 	TokenTTL time.Duration // how long a confirmation stays valid; default 5 minutes
-	ReadOnly bool          // only read and secret actions; the rest are denied
-	Audit    io.Writer     // where Record writes JSON lines; nil → discarded
+	// ApprovalTTL is how long an approval in Slack stays open; default 15
+	// minutes.
+	ApprovalTTL time.Duration
+	// Approvals says a Slack bot sharing the store posts approval
+	// requests: calls whose client cannot ask, or under four eyes, wait
+	// for an approver there. Off: such calls are refused.
+	Approvals bool
+	// Store keeps requests, single-use keys and rate-limit buckets; nil:
+	// a memory store of this process.
+	Store    store.Store
+	ReadOnly bool      // only read and secret actions; the rest are denied
+	Audit    io.Writer // where Record writes JSON lines; nil → discarded
 	Now      func() time.Time
 	Logger   *slog.Logger
 	Limits   Limits // per-principal token buckets; zero → DefaultLimits
@@ -82,38 +128,39 @@ type Config struct {
 // DefaultTokenTTL is how long a confirmation token stays valid by default.
 const DefaultTokenTTL = 5 * time.Minute
 
+// DefaultApprovalTTL is how long an approval in Slack stays open by default.
+const DefaultApprovalTTL = 15 * time.Minute
+
 // Gate is safe for concurrent use.
 type Gate struct {
-	file     *File
-	secret   []byte
-	ttl      time.Duration
-	readOnly bool
-	now      func() time.Time
-	log      *slog.Logger
+	file        *File
+	secret      []byte
+	ttl         time.Duration
+	approvalTTL time.Duration
+	approvals   bool
+	readOnly    bool
+	now         func() time.Time
+	log         *slog.Logger
+	store       store.Store
 
 	auditMu sync.Mutex
 	audit   io.Writer
 
-	nonceMu   sync.Mutex
-	used      map[string]time.Time // redeemed nonce → token expiry
-	nextSweep time.Time
-
-	limits  Limits
-	limitMu sync.Mutex
-	buckets map[bucketKey]*bucket
+	limits Limits
 }
 
 // New builds a gate.
 func New(cfg Config) (*Gate, error) {
 	g := &Gate{
-		file:     cfg.File,
-		ttl:      cfg.TokenTTL,
-		readOnly: cfg.ReadOnly,
-		now:      cfg.Now,
-		log:      cfg.Logger,
-		audit:    cfg.Audit,
-		used:     map[string]time.Time{},
-		buckets:  map[bucketKey]*bucket{},
+		file:        cfg.File,
+		ttl:         cfg.TokenTTL,
+		approvalTTL: cfg.ApprovalTTL,
+		approvals:   cfg.Approvals,
+		readOnly:    cfg.ReadOnly,
+		now:         cfg.Now,
+		log:         cfg.Logger,
+		audit:       cfg.Audit,
+		store:       cfg.Store,
 	}
 	if g.log == nil {
 		g.log = slog.Default()
@@ -130,12 +177,21 @@ func New(cfg Config) (*Gate, error) {
 	if g.ttl == 0 {
 		g.ttl = DefaultTokenTTL
 	}
+	if g.approvalTTL < 0 {
+		return nil, fmt.Errorf("policy: approval TTL %v is negative; use a positive duration or 0 for the default of %v", cfg.ApprovalTTL, DefaultApprovalTTL)
+	}
+	if g.approvalTTL == 0 {
+		g.approvalTTL = DefaultApprovalTTL
+	}
+	if g.store == nil {
+		g.store = store.NewMemory(store.Options{Now: g.now})
+	}
 	if len(cfg.Secret) == 0 {
 		g.secret = make([]byte, 32)
 		if _, err := rand.Read(g.secret); err != nil {
 			return nil, fmt.Errorf("policy: cannot draw a random token secret: %w", err)
 		}
-		g.log.Warn("no confirmation secret configured: using a random one for this process; confirmations will not survive a restart or work across replicas — set a secret of at least 32 bytes")
+		g.log.Warn("no confirmation secret configured (CCC_TOKEN_SECRET): using a random one for this process; confirmations will not survive a restart or work across replicas — set a secret of at least 16 bytes (32 random bytes recommended)")
 	} else {
 		if len(cfg.Secret) < 16 {
 			return nil, errors.New("policy: the confirmation secret is shorter than 16 bytes; use at least 32 random bytes")
@@ -172,6 +228,15 @@ func (g *Gate) IsApprover(p Principal) bool {
 	return false
 }
 
+// LinkedSlack is the Slack user id the policy file links to a principal
+// (its human), or "".
+func (g *Gate) LinkedSlack(principalID string) string {
+	if g.file == nil {
+		return ""
+	}
+	return g.file.slackOf(principalID)
+}
+
 // ReadOnly reports whether the gate refuses everything but read-class
 // actions.
 func (g *Gate) ReadOnly() bool { return g.readOnly }
@@ -195,6 +260,9 @@ func (g *Gate) Decide(c Call) Decision {
 	if c.Principal.ID == "" {
 		return Decision{Verdict: Deny, Rule: "no-principal",
 			Reason: "the request carries no principal, so nobody could be held to it; the adapter must identify the caller"}
+	}
+	if d, refused := scopeRefusal(c.Principal, c.Action, access); refused {
+		return d
 	}
 	if g.readOnly && !access.ReadOnly() {
 		return Decision{Verdict: Deny, Rule: "config:read-only",
@@ -247,7 +315,7 @@ func (r *Rule) apply(c Call, access spec.Access) Decision {
 		return Decision{Verdict: Deny, Rule: r.id,
 			Reason: fmt.Sprintf("rule %s only covers instances %s, not %s; use one of those or ask an administrator to extend the rule", r.id, strings.Join(r.Instances, ", "), inst)}
 	}
-	d := Decision{Verdict: r.Verdict, Rule: r.id, FourEyes: r.FourEyes}
+	d := Decision{Verdict: r.Verdict, Rule: r.id, FourEyes: r.FourEyes, ApproveIn: r.ApproveIn}
 	switch r.Verdict {
 	case Allow:
 		d.Reason = fmt.Sprintf("rule %s allows %s", r.id, c.Action)

@@ -1,11 +1,12 @@
 package policy
 
 import (
+	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/cccops/cccops/internal/ccc/spec"
+	"github.com/cccops/cccops/internal/store"
 )
 
 // Rate is a token bucket: up to N calls at once, refilled evenly over Per.
@@ -71,106 +72,47 @@ type RateLimitError struct {
 }
 
 func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("rate limit reached (%s per person); try again in %v", e.Limit, e.RetryAfter.Round(time.Second))
+	return fmt.Sprintf("rate limit reached (%s, per principal: every client sharing this identity shares it); try again in %v", e.Limit, max(e.RetryAfter.Round(time.Second), time.Second))
 }
 
-type bucketKey struct {
-	principal string
-	class     spec.Access // "" for the overall bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-// refill brings b up to date at now and returns its token count.
-func (b *bucket) refill(r Rate, now time.Time) {
-	if el := now.Sub(b.last); el > 0 {
-		b.tokens = math.Min(float64(r.N), b.tokens+float64(r.N)*el.Seconds()/r.Per.Seconds())
-		b.last = now
-	}
-}
-
-// wait is how long until b holds one token.
-func (b *bucket) wait(r Rate) time.Duration {
-	if b.tokens >= 1 {
-		return 0
-	}
-	need := (1 - b.tokens) * r.Per.Seconds() / float64(r.N)
-	return time.Duration(math.Ceil(need * float64(time.Second)))
-}
-
-// Limit takes one token from each bucket the call draws on, or none when
-// any of them is empty; then it returns *RateLimitError. The class comes
-// from the reviewed table, not from c.Access.
-func (g *Gate) Limit(c Call) error {
-	now := g.now()
+// take draws one token from each bucket the call draws on (the principal's
+// overall bucket and its class's, when the class has one), all or none, in
+// the store — so the limit holds across every process sharing it. The
+// class comes from the reviewed table, not from c.Access. It returns a
+// *RateLimitError when a bucket is empty.
+func (g *Gate) take(ctx context.Context, c Call) (*RateLimitError, error) {
 	type use struct {
-		key  bucketKey
+		name string
 		rate Rate
 	}
-	uses := []use{{bucketKey{c.Principal.ID, ""}, g.limits.Overall}}
+	uses := []use{{"overall", g.limits.Overall}}
 	if access := AccessOf(c.Action); access != "" {
 		if r, ok := g.limits.Class[access]; ok {
-			uses = append(uses, use{bucketKey{c.Principal.ID, access}, r})
+			uses = append(uses, use{string(access), r})
 		}
 	}
-
-	g.limitMu.Lock()
-	defer g.limitMu.Unlock()
-	if len(g.buckets) > 10000 {
-		g.pruneBuckets(now)
-	}
-	var worst *RateLimitError
-	var bs []*bucket
+	var buckets []store.Bucket
+	var names []string
 	for _, u := range uses {
 		if u.rate.N < 0 {
 			continue
 		}
-		b := g.buckets[u.key]
-		if b == nil {
-			b = &bucket{tokens: float64(u.rate.N), last: now}
-			g.buckets[u.key] = b
+		key := "rate|" + c.Principal.ID + "|"
+		if u.name != "overall" {
+			key += u.name
 		}
-		b.refill(u.rate, now)
-		var w time.Duration
-		if u.rate.N == 0 { // a class switched off entirely
-			w = max(u.rate.Per, time.Hour)
-		} else {
-			w = b.wait(u.rate)
-		}
-		if w > 0 {
-			name := "overall"
-			if u.key.class != "" {
-				name = string(u.key.class)
-			}
-			if worst == nil || w > worst.RetryAfter {
-				worst = &RateLimitError{RetryAfter: w, Limit: name + ": " + u.rate.String()}
-			}
-		}
-		bs = append(bs, b)
+		buckets = append(buckets, store.Bucket{Key: key, N: u.rate.N, Per: u.rate.Per})
+		names = append(names, u.name+": "+u.rate.String())
 	}
-	if worst != nil {
-		return worst
+	if len(buckets) == 0 {
+		return nil, nil
 	}
-	for _, b := range bs {
-		b.tokens--
+	limited, wait, err := g.store.Take(ctx, buckets)
+	if err != nil {
+		return nil, err
 	}
-	return nil
-}
-
-// pruneBuckets forgets buckets that have refilled completely: a fresh
-// bucket would be identical.
-func (g *Gate) pruneBuckets(now time.Time) {
-	for k, b := range g.buckets {
-		r := g.limits.Overall
-		if k.class != "" {
-			r = g.limits.Class[k.class]
-		}
-		b.refill(r, now)
-		if b.tokens >= float64(r.N) {
-			delete(g.buckets, k)
-		}
+	if limited < 0 {
+		return nil, nil
 	}
+	return &RateLimitError{RetryAfter: wait, Limit: names[limited]}, nil
 }

@@ -40,27 +40,11 @@ func resetCall() Call {
 	}
 }
 
-func wantRefused(t *testing.T, err error, code string, words ...string) {
-	t.Helper()
-	var re *RefusedError
-	if !errors.As(err, &re) {
-		t.Fatalf("got %v, want a *RefusedError (%s)", err, code)
-	}
-	if re.Code != code {
-		t.Errorf("refusal code %q, want %q (%s)", re.Code, code, re.Reason)
-	}
-	for _, w := range words {
-		if !strings.Contains(re.Error(), w) {
-			t.Errorf("refusal %q does not mention %q", re.Error(), w)
-		}
-	}
-}
-
 func TestTokenRoundTripAndReplay(t *testing.T) {
 	clk := newClock()
 	g := newGate(t, Config{Now: clk.Now})
 	c := resetCall()
-	tok, exp, err := g.Issue(c)
+	tok, exp, err := issue(g, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,42 +61,42 @@ func TestTokenRoundTripAndReplay(t *testing.T) {
 	same := c
 	same.Args = map[string]any{"RamIdList": []any{json.Number("1001"), 1002}, "InstanceId": "ccc-prod", "Unset": nil}
 	clk.Advance(4 * time.Minute)
-	if err := g.Redeem(tok, same, Principal{}); err != nil {
+	if err := redeem(g, tok, same, Principal{}); err != nil {
 		t.Fatalf("first redeem: %v", err)
 	}
-	wantRefused(t, g.Redeem(tok, c, Principal{}), RefusedReplay, "already used")
+	wantRefused(t, redeem(g, tok, c, Principal{}), RefusedReplay, "already settled")
 }
 
 func TestTokenRefusesOtherCalls(t *testing.T) {
 	g := newGate(t, Config{})
 	c := resetCall()
-	tok, _, err := g.Issue(c)
+	tok, _, err := issue(g, c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	other := c
 	other.Principal = Principal{ID: "slack:T1:U2"}
-	wantRefused(t, g.Redeem(tok, other, Principal{}), RefusedPrincipal, "slack:T1:U1", "only the person who asked")
+	wantRefused(t, redeem(g, tok, other, Principal{}), RefusedPrincipal, "slack:T1:U1", "only the person who asked")
 
 	other = c
 	other.Action, other.Access = "RemoveUsers", AccessOf("RemoveUsers")
-	wantRefused(t, g.Redeem(tok, other, Principal{}), RefusedAction, "ResetUserStatus", "RemoveUsers")
+	wantRefused(t, redeem(g, tok, other, Principal{}), RefusedAction, "ResetUserStatus", "RemoveUsers")
 
 	other = c
 	other.InstanceID = "ccc-stage"
 	other.Args = map[string]any{"InstanceId": "ccc-stage", "RamIdList": []any{1001.0, 1002.0}}
-	wantRefused(t, g.Redeem(tok, other, Principal{}), RefusedInstance, "ccc-prod", "ccc-stage")
+	wantRefused(t, redeem(g, tok, other, Principal{}), RefusedInstance, "ccc-prod", "ccc-stage")
 
 	other = c
 	other.Args = map[string]any{"InstanceId": "ccc-prod"} // no RamIdList: every agent
-	wantRefused(t, g.Redeem(tok, other, Principal{}), RefusedArguments, "arguments differ", "confirm again")
+	wantRefused(t, redeem(g, tok, other, Principal{}), RefusedArguments, "arguments differ", "confirm again")
 
 	other = c
 	other.Args = map[string]any{"InstanceId": "ccc-prod", "RamIdList": []any{1001.0, 1003.0}}
-	wantRefused(t, g.Redeem(tok, other, Principal{}), RefusedArguments)
+	wantRefused(t, redeem(g, tok, other, Principal{}), RefusedArguments)
 
 	// None of the refusals used the token up.
-	if err := g.Redeem(tok, c, Principal{}); err != nil {
+	if err := redeem(g, tok, c, Principal{}); err != nil {
 		t.Errorf("the right call after refusals: %v", err)
 	}
 }
@@ -121,7 +105,7 @@ func TestTokenExpiry(t *testing.T) {
 	clk := newClock()
 	g := newGate(t, Config{Now: clk.Now, TokenTTL: 2 * time.Minute})
 	c := resetCall()
-	tok, exp, err := g.Issue(c)
+	tok, exp, err := issue(g, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,21 +113,17 @@ func TestTokenExpiry(t *testing.T) {
 	if !clk.Now().Equal(exp) {
 		t.Fatalf("clock %v, expiry %v", clk.Now(), exp)
 	}
-	wantRefused(t, g.Redeem(tok, c, Principal{}), RefusedExpired, "expired", "start the action again")
-
-	// A gate with a shorter lifetime refuses tokens that claim a longer one
-	// (a secret shared with a differently configured server).
-	clk2 := newClock()
-	long := newGate(t, Config{Now: clk2.Now, TokenTTL: time.Hour})
-	short := newGate(t, Config{Now: clk2.Now, TokenTTL: time.Minute})
-	tok, _, _ = long.Issue(c)
-	wantRefused(t, short.Redeem(tok, c, Principal{}), RefusedExpired)
+	wantRefused(t, redeem(g, tok, c, Principal{}), RefusedExpired, "expired", "start the action again")
+	// The stored request decides expiry, whichever gate reads it: one
+	// with another lifetime sharing the store refuses it the same way.
+	other := newGate(t, Config{Now: clk.Now, TokenTTL: time.Hour, Store: g.Store()})
+	wantRefused(t, redeem(other, tok, c, Principal{}), RefusedExpired)
 }
 
 func TestTokenTamperEveryByte(t *testing.T) {
 	g := newGate(t, Config{})
 	c := resetCall()
-	tok, _, err := g.Issue(c)
+	tok, _, err := issue(g, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,8 +131,8 @@ func TestTokenTamperEveryByte(t *testing.T) {
 		for _, flip := range []byte{0x01, 0x20, 0x80} {
 			b := []byte(tok)
 			b[i] ^= flip
-			err := g.Redeem(string(b), c, Principal{})
-			var re *RefusedError
+			err := redeem(g, string(b), c, Principal{})
+			var re *Refusal
 			if !errors.As(err, &re) || (re.Code != RefusedMalformed && re.Code != RefusedSignature) {
 				t.Fatalf("byte %d ^ %#x: got %v, want malformed or signature refusal", i, flip, err)
 			}
@@ -160,19 +140,19 @@ func TestTokenTamperEveryByte(t *testing.T) {
 	}
 	for _, mangled := range []string{"", "cct1.", tok + "=", tok + "\n", " " + tok, tok[:len(tok)-1], tok + "A",
 		strings.Replace(tok, "cct1.", "cct2.", 1), tok[:strings.LastIndexByte(tok, '.')] + "." + strings.Repeat("A", 43)} {
-		err := g.Redeem(mangled, c, Principal{})
+		err := redeem(g, mangled, c, Principal{})
 		if err == nil {
 			t.Errorf("mangled token %q accepted", mangled)
 		}
 	}
 	// Still valid after all those attempts.
-	if err := g.Redeem(tok, c, Principal{}); err != nil {
+	if err := redeem(g, tok, c, Principal{}); err != nil {
 		t.Errorf("genuine token after tampering attempts: %v", err)
 	}
 	// Another server's secret.
 	other := newGate(t, Config{Secret: []byte("another-secret-another-secret-32")})
-	tok, _, _ = g.Issue(c)
-	wantRefused(t, other.Redeem(tok, c, Principal{}), RefusedSignature, "signature")
+	tok, _, _ = issue(g, c)
+	wantRefused(t, redeem(other, tok, c, Principal{}), RefusedSignature, "signature")
 }
 
 func TestTokenForgedClaimsNeedTheSecret(t *testing.T) {
@@ -180,16 +160,16 @@ func TestTokenForgedClaimsNeedTheSecret(t *testing.T) {
 	// change them; with it, a token for another principal is refused as such.
 	g := newGate(t, Config{})
 	c := resetCall()
-	tok, _, _ := g.Issue(c)
+	tok, _, _ := issue(g, c)
 	cl, rerr := g.parseToken(tok)
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
-	if cl.Principal != c.Principal.ID || cl.Action != c.Action || cl.Instance != "ccc-prod" || cl.Digest != Digest(c.Args) || len(cl.Nonce) != 32 {
+	if cl.Principal != c.Principal.ID || cl.Action != c.Action || cl.Instance != "ccc-prod" || cl.Digest != Digest(c.Args) || !strings.HasPrefix(cl.Nonce, "cfm_") {
 		t.Errorf("claims do not bind the call: %+v", cl)
 	}
 	cl.Principal = "slack:T1:U666"
-	wantRefused(t, g.Redeem(g.sign(cl), c, Principal{}), RefusedPrincipal)
+	wantRefused(t, redeem(g, g.sign(cl), c, Principal{}), RefusedPrincipal)
 }
 
 const fourEyesPolicy = `
@@ -209,23 +189,23 @@ roles:
 `
 
 func TestFourEyes(t *testing.T) {
-	g := newGate(t, Config{File: mustParse(t, fourEyesPolicy)})
+	g := newGate(t, Config{File: mustParse(t, fourEyesPolicy), Approvals: true})
 	c := Call{Principal: Principal{ID: "bob"}, Action: "PublishContactFlowVersion",
 		Args: map[string]any{"InstanceId": "ccc-prod", "ContactFlowVersionId": "v-42"}, InstanceID: "ccc-prod"}
 	if d := g.Decide(c); d.Verdict != Confirm || !d.FourEyes {
 		t.Fatalf("decision %+v", d)
 	}
-	tok, _, err := g.Issue(c)
+	tok, _, err := issue(g, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRefused(t, g.Redeem(tok, c, Principal{}), RefusedFourEyes, "someone other than bob")
-	wantRefused(t, g.Redeem(tok, c, Principal{ID: "bob"}), RefusedFourEyes, "someone other than bob")
-	wantRefused(t, g.Redeem(tok, c, Principal{ID: "dave"}), RefusedFourEyes, "dave holds no approver role")
-	if err := g.Redeem(tok, c, Principal{ID: "carol"}); err != nil {
+	wantRefused(t, redeem(g, tok, c, Principal{}), RefusedFourEyes, "someone other than bob")
+	wantRefused(t, redeem(g, tok, c, Principal{ID: "bob"}), RefusedFourEyes, "someone other than bob")
+	wantRefused(t, redeem(g, tok, c, Principal{ID: "dave"}), RefusedFourEyes, "dave holds no approver role")
+	if err := redeem(g, tok, c, Principal{ID: "carol"}); err != nil {
 		t.Fatalf("approver carol: %v", err)
 	}
-	wantRefused(t, g.Redeem(tok, c, Principal{ID: "carol"}), RefusedReplay)
+	wantRefused(t, redeem(g, tok, c, Principal{ID: "carol"}), RefusedReplay)
 
 	// An approver asking for themselves still needs another approver.
 	self := c
@@ -237,10 +217,10 @@ func TestFourEyes(t *testing.T) {
 	// No four eyes on reset: the requester's own yes is enough — and nobody
 	// else's counts, not even an approver's.
 	r := Call{Principal: Principal{ID: "bob"}, Action: "ResetUserStatus", Args: map[string]any{"InstanceId": "ccc-prod"}, InstanceID: "ccc-prod"}
-	tok, _, _ = g.Issue(r)
-	wantRefused(t, g.Redeem(tok, r, Principal{ID: "eve"}), RefusedPrincipal, "only bob")
-	wantRefused(t, g.Redeem(tok, r, Principal{ID: "carol"}), RefusedPrincipal, "only bob")
-	if err := g.Redeem(tok, r, Principal{ID: "bob"}); err != nil {
+	tok, _, _ = issue(g, r)
+	wantRefused(t, redeem(g, tok, r, Principal{ID: "eve"}), RefusedPrincipal, "only bob")
+	wantRefused(t, redeem(g, tok, r, Principal{ID: "carol"}), RefusedPrincipal, "only bob")
+	if err := redeem(g, tok, r, Principal{ID: "bob"}); err != nil {
 		t.Errorf("self-confirmed reset: %v", err)
 	}
 }
@@ -248,24 +228,24 @@ func TestFourEyes(t *testing.T) {
 func TestIssueAndRedeemFollowPolicyChanges(t *testing.T) {
 	g := newGate(t, Config{File: mustParse(t, fourEyesPolicy)})
 	c := Call{Principal: Principal{ID: "carol"}, Action: "RemoveUsers", Args: map[string]any{"InstanceId": "i"}, InstanceID: "i"}
-	_, _, err := g.Issue(c)
+	_, _, err := issue(g, c)
 	wantRefused(t, err, RefusedDenied, "no rule")
 
 	// A token issued while writes were allowed is refused once the server
 	// turns read-only (same secret, new gate).
 	open := newGate(t, Config{})
 	ro := newGate(t, Config{ReadOnly: true})
-	tok, _, err := open.Issue(resetCall())
+	tok, _, err := issue(open, resetCall())
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRefused(t, ro.Redeem(tok, resetCall(), Principal{}), RefusedDenied, "read-only")
+	wantRefused(t, redeem(ro, tok, resetCall(), Principal{}), RefusedDenied, "read-only")
 }
 
 func TestRedeemConcurrentlyOnlyOnce(t *testing.T) {
 	g := newGate(t, Config{})
 	c := resetCall()
-	tok, _, _ := g.Issue(c)
+	tok, _, _ := issue(g, c)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	ok := 0
@@ -273,7 +253,7 @@ func TestRedeemConcurrentlyOnlyOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if g.Redeem(tok, c, Principal{}) == nil {
+			if redeem(g, tok, c, Principal{}) == nil {
 				mu.Lock()
 				ok++
 				mu.Unlock()
@@ -315,32 +295,6 @@ func TestDigest(t *testing.T) {
 	}
 }
 
-func TestUsedNoncesAreForgottenAfterExpiry(t *testing.T) {
-	clk := newClock()
-	g := newGate(t, Config{Now: clk.Now})
-	c := resetCall()
-	for range 5 {
-		tok, _, _ := g.Issue(c)
-		if err := g.Redeem(tok, c, Principal{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	clk.Advance(DefaultTokenTTL + time.Minute)
-	tok, _, _ := g.Issue(c)
-	if err := g.Redeem(tok, c, Principal{}); err != nil {
-		t.Fatal(err)
-	}
-	g.nonceMu.Lock()
-	n := len(g.used)
-	g.nonceMu.Unlock()
-	if n != 1 {
-		t.Errorf("%d nonces remembered, want only the live one", n)
-	}
-}
-
-// The gate reads the instance from the arguments itself: a call whose
-// InstanceID disagrees with its arguments is a caller bug and is denied,
-// so an instance constraint or a token cannot be steered by the label.
 func TestInstanceLabelMustMatchArguments(t *testing.T) {
 	g := newGate(t, Config{})
 	c := resetCall()

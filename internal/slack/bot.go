@@ -51,6 +51,14 @@ type Config struct {
 	MaxRetryWait time.Duration
 	// CSVThreshold: call lists longer than this go out as a CSV file (default 20).
 	CSVThreshold int
+	// ApprovalsChannel is the channel id where approval requests are
+	// posted (SLACK_APPROVALS_CHANNEL); needs BotToken. Empty: requests
+	// that approvers settle are shown where they were asked (Slack) and
+	// not posted at all (other surfaces).
+	ApprovalsChannel string
+	// ApprovalPoll is how often the bot looks for new approval requests
+	// and expired ones (default 2s).
+	ApprovalPoll time.Duration
 	HTTPClient   *http.Client
 	Logger       *slog.Logger
 	Now          func() time.Time
@@ -62,7 +70,6 @@ type Bot struct {
 	reg      *tools.Registry
 	api      *slack.Client // nil without a bot token
 	verifier *Verifier
-	pending  *pendingStore
 	http     *http.Client
 	log      *slog.Logger
 
@@ -108,6 +115,12 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.CSVThreshold <= 0 {
 		cfg.CSVThreshold = 20
 	}
+	if cfg.ApprovalPoll <= 0 {
+		cfg.ApprovalPoll = 2 * time.Second
+	}
+	if cfg.ApprovalsChannel != "" && cfg.BotToken == "" {
+		return nil, errors.New("slack: SLACK_APPROVALS_CHANNEL needs SLACK_BOT_TOKEN (with chat:write) to post approval requests")
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
@@ -118,7 +131,7 @@ func New(cfg Config) (*Bot, error) {
 		cfg.Now = time.Now
 	}
 	b := &Bot{cfg: cfg, reg: cfg.Registry, http: cfg.HTTPClient, log: cfg.Logger,
-		verifier: NewVerifier(cfg.SigningSecret, cfg.Now), pending: newPendingStore(cfg.Now),
+		verifier:  NewVerifier(cfg.SigningSecret, cfg.Now),
 		envelopes: map[string]time.Time{}}
 	if cfg.BotToken != "" || cfg.AppToken != "" {
 		opts := []slack.Option{slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(cfg.HTTPClient)}
@@ -128,6 +141,13 @@ func New(cfg Config) (*Bot, error) {
 		b.api = slack.New(cfg.BotToken, opts...)
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
+	if cfg.ApprovalsChannel != "" && b.api != nil {
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.watchApprovals(b.ctx)
+		}()
+	}
 	return b, nil
 }
 

@@ -228,20 +228,16 @@ func (b *Bot) toolCommand(req request, name string, words []string) *Message {
 	p := principal(req.p.teamID, req.p.userID, req.p.name)
 	b.spawn(func(ctx context.Context) {
 		p := b.withGroups(ctx, p, req.p.userID)
-		res, err := b.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: t.Name, Args: args})
+		meta := slackMeta{Kind: kindGeneric, UserID: req.p.userID, ChannelID: req.to.ChannelID,
+			Command: strings.TrimSpace(b.command(req) + " " + req.text)}
+		res, err := b.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: t.Name, Args: args, CanAsk: true, Meta: meta.encode()})
 		if err != nil {
 			b.reply(ctx, req.to, errorFor(err, t.Usage(b.command(req))))
 			return
 		}
 		if res.Status == tools.StatusPending {
-			pr := &pendingRequest{Kind: kindGeneric, Requester: p, UserID: req.p.userID, ChannelID: req.to.ChannelID,
-				Command: strings.TrimSpace(b.command(req) + " " + req.text), Tool: t.Name, Args: res.Pending.Args,
-				Token: res.Pending.Token, ExpiresAt: res.Pending.ExpiresAt, FourEyes: res.Pending.FourEyes}
-			if inst, ok := res.Pending.Args["InstanceId"].(string); ok {
-				pr.Instance = inst
-			}
-			id := b.pending.add(pr)
-			b.reply(ctx, req.to, b.previewMessage(pr, id, t.Title+"?", res.Pending.Preview, res.Pending.Reason, ""))
+			pr := b.pendingOf(res, p, meta)
+			b.showPending(ctx, req.to, &pr, t.Title+"?", res.Pending.Reason, "")
 			return
 		}
 		b.reply(ctx, req.to, resultMessage(res, Ephemeral))
@@ -280,7 +276,8 @@ func resultMessage(res *tools.Result, kind string) *Message {
 // previewMessage is the confirmation request: what will happen, for whom,
 // and Confirm (danger style, with Slack's confirm dialog) and Cancel
 // buttons whose value is only the pending request's opaque id.
-func (b *Bot) previewMessage(p *pendingRequest, id, title, preview, reason, tableText string) *Message {
+func (b *Bot) previewMessage(p *pendingRequest, title, preview, reason, tableText string) *Message {
+	id := p.ID
 	var bl builder
 	bl.header(title)
 	bl.section(fmt.Sprintf("%s asks to run `%s` on `%s`.", mention(p.UserID), p.Tool, esc(p.Instance)))
@@ -422,7 +419,9 @@ func (b *Bot) resetCommand(req request, words []string) *Message {
 			return
 		}
 		args := tools.ResetArgs(inst, rows)
-		res, err := b.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: "ResetUserStatus", Args: args})
+		meta := slackMeta{Kind: kindReset, UserID: req.p.userID, ChannelID: req.to.ChannelID,
+			Command: strings.TrimSpace(b.command(req) + " " + req.text), Instance: inst, Shown: rows}
+		res, err := b.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: "ResetUserStatus", Args: args, CanAsk: true, Meta: meta.encode()})
 		if err != nil {
 			b.reply(ctx, req.to, errorFor(err, ""))
 			return
@@ -432,12 +431,9 @@ func (b *Bot) resetCommand(req request, words []string) *Message {
 			b.reply(ctx, req.to, resetDone(req.p.userID, req.p.userID, inst, rows, now, "the policy allows it without a confirmation"))
 			return
 		}
-		pr := &pendingRequest{Kind: kindReset, Requester: p, UserID: req.p.userID, ChannelID: req.to.ChannelID,
-			Command: strings.TrimSpace(b.command(req) + " " + req.text), Tool: res.Tool.Name, Args: res.Pending.Args,
-			Token: res.Pending.Token, ExpiresAt: res.Pending.ExpiresAt, FourEyes: res.Pending.FourEyes, Instance: inst, Shown: rows}
-		id := b.pending.add(pr)
+		pr := b.pendingOf(res, p, meta)
 		title := fmt.Sprintf("Reset %d agent(s)?", len(rows))
-		b.reply(ctx, req.to, b.previewMessage(pr, id, title, res.Pending.Preview, res.Pending.Reason, agentTable(rows)))
+		b.showPending(ctx, req.to, &pr, title, res.Pending.Reason, agentTable(rows))
 	})
 	return working("the reset preview")
 }

@@ -3,13 +3,16 @@ package slack
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
 
 	"github.com/cccops/cccops/internal/policy"
+	"github.com/cccops/cccops/internal/store"
 	"github.com/cccops/cccops/internal/tools"
 )
 
@@ -21,7 +24,19 @@ func (b *Bot) Interaction(cb slack.InteractionCallback) *Message {
 		return nil
 	}
 	for _, a := range cb.ActionCallback.BlockActions {
-		if a.ActionID == "ccc_confirm" || a.ActionID == "ccc_cancel" {
+		if a.ActionID == "ccc_details" {
+			id := a.Value
+			b.spawn(func(ctx context.Context) {
+				teamID := cb.Team.ID
+				if teamID == "" {
+					teamID = cb.User.TeamID
+				}
+				clicker := b.withGroups(ctx, principal(teamID, cb.User.ID, cb.User.Name), cb.User.ID)
+				b.showDetails(ctx, target{ResponseURL: cb.ResponseURL, ChannelID: cb.Channel.ID, UserID: cb.User.ID}, clicker, id)
+			})
+			return nil
+		}
+		if a.ActionID == "ccc_confirm" || a.ActionID == "ccc_cancel" || a.ActionID == "ccc_deny" {
 			action := *a
 			b.spawn(func(ctx context.Context) { b.settle(ctx, cb, action) })
 			return nil
@@ -58,79 +73,76 @@ func (b *Bot) settle(ctx context.Context, cb slack.InteractionCallback, action s
 	clicker := b.withGroups(ctx, principal(teamID, cb.User.ID, name), cb.User.ID)
 	id := action.Value
 
-	p, ok := b.pending.get(id)
-	if !ok {
-		b.reply(ctx, to, replace("Request no longer known", "This request is unknown to the bot: it expired a while ago or the bot restarted. Nothing ran. Run the command again for a fresh preview."))
+	p, err := b.lookup(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		b.reply(ctx, to, replace("Request no longer known", "This request is unknown: it ended longer ago than the store keeps requests. Nothing ran. Run the command again for a fresh preview."))
 		return
 	}
-	isRequester := clicker.ID == p.Requester.ID
+	if err != nil {
+		b.reply(ctx, to, private("The bot cannot reach its store right now, so nothing ran and the request stays open. Click again in a moment."))
+		b.log.Error("slack click: store lookup failed", "err", err)
+		return
+	}
 	gate := b.reg.Gate()
-	if action.ActionID == "ccc_confirm" {
-		switch {
-		case p.FourEyes && isRequester:
-			b.reply(ctx, to, private("This needs four eyes: someone else who holds an approver role must confirm it. Ask an approver in this channel to click Confirm."))
-			return
-		case p.FourEyes && !gate.IsApprover(clicker):
-			b.reply(ctx, to, private(fmt.Sprintf("Only an approver may confirm this, and the policy gives you no approver role. %s asked for it.", mention(p.UserID))))
-			return
-		case !p.FourEyes && !isRequester:
-			b.reply(ctx, to, private(fmt.Sprintf("Only %s, who asked for it, can confirm this. Run the command yourself if you need it.", mention(p.UserID))))
-			return
-		}
-	} else if !isRequester && !gate.IsApprover(clicker) {
-		b.reply(ctx, to, private(fmt.Sprintf("Only %s or an approver can cancel this.", mention(p.UserID))))
-		return
-	}
-
-	p, outcome, ok := b.pending.claim(id)
-	if !ok {
-		b.reply(ctx, to, private("This request is already settled: "+outcome+"."))
-		return
-	}
-	if b.cfg.Now().After(p.ExpiresAt) {
-		b.pending.finish(id, "it expired")
-		b.reg.Abandon(p.Requester, p.Tool, p.Args, "expired", "Confirm clicked after the confirmation expired (Slack)")
+	switch p.State {
+	case store.Pending:
+	case store.Expired:
 		b.reply(ctx, to, replace("Request expired", fmt.Sprintf("This request expired at %s UTC; nothing ran. Run `%s` again for a fresh preview.", p.ExpiresAt.UTC().Format("15:04:05"), esc(p.Command))))
 		return
-	}
-	if action.ActionID == "ccc_cancel" {
-		b.pending.finish(id, "cancelled by "+mention(cb.User.ID))
-		b.reg.Abandon(p.Requester, p.Tool, p.Args, "refused", "cancelled by "+clicker.ID+" (Slack)")
-		b.reply(ctx, to, replace("Cancelled", fmt.Sprintf(":no_entry_sign: %s cancelled `%s`; nothing ran.", mention(cb.User.ID), esc(p.Command))))
+	default:
+		b.reply(ctx, to, private("This request is already settled: "+string(p.State)+"."))
 		return
 	}
-
-	if p.Kind == kindReset {
-		_, changed, err := b.reg.CheckUnchanged(ctx, clicker, p.Instance, p.Shown)
-		if err != nil {
-			b.pending.finish(id, "the states could not be checked")
-			b.reg.Abandon(p.Requester, p.Tool, p.Args, "refused", "the agents' states could not be read again before the reset (Slack)")
-			b.reply(ctx, to, replace("Not reset", "The agents' states could not be read again, so nothing was reset: "+esc(err.Error())+fmt.Sprintf("\nRun `%s` again.", esc(p.Command))))
+	pend := &tools.Pending{ID: p.ID}
+	if action.ActionID == "ccc_cancel" || action.ActionID == "ccc_deny" {
+		to2 := store.Cancelled
+		verb := "cancelled"
+		if action.ActionID == "ccc_deny" {
+			to2, verb = store.Denied, "denied"
+		}
+		if err := b.reg.Withdraw(ctx, clicker, pend, to2, verb+" by "+clicker.ID+" (Slack)"); err != nil {
+			b.reply(ctx, to, private(people(refusalText(err))+"."))
 			return
 		}
-		if len(changed) > 0 {
-			var lines []string
-			for _, c := range changed {
-				lines = append(lines, "• "+esc(c.String()))
-			}
-			b.pending.finish(id, "refused: states changed since the preview")
-			b.reg.Abandon(p.Requester, p.Tool, p.Args, "refused", "the agents' states changed since the preview (Slack)")
-			b.reply(ctx, to, replace("Not reset: states changed", ":no_entry: The state changed since the preview, so nothing was reset:\n"+strings.Join(lines, "\n")+
-				fmt.Sprintf("\nRun `%s` again to see the current state.", esc(p.Command))))
+		b.reply(ctx, to, replace(strings.ToUpper(verb[:1])+verb[1:], fmt.Sprintf(":no_entry_sign: %s %s `%s`; nothing ran.", mention(cb.User.ID), verb, esc(p.commandOrTool()))))
+		b.afterSettled(ctx, p)
+		return
+	}
+	req, _ := gate.Lookup(ctx, id)
+	if req != nil {
+		if why := gate.MayApprove(req, clicker); why != "" {
+			b.reply(ctx, to, private(clickRefusal(p, why)))
 			return
 		}
 	}
 
 	res, err := b.reg.Invoke(ctx, tools.Invocation{Principal: p.Requester, Tool: p.Tool, Args: p.Args,
-		Confirmation: &tools.Confirmation{Token: p.Token, Approver: clicker}})
+		Confirmation: &tools.Confirmation{ID: p.ID, Approver: clicker}})
 	if err != nil {
-		b.pending.finish(id, "it failed")
+		var te *tools.Error
+		if errors.As(err, &te) && te.Kind == tools.KindChanged {
+			title := "Not run: state changed"
+			if p.Kind == kindReset {
+				title = "Not reset: states changed"
+			}
+			b.reply(ctx, to, replace(title, ":no_entry: "+esc(te.Message)+fmt.Sprintf("\nRun `%s` again.", esc(p.commandOrTool()))))
+			b.afterSettled(ctx, p)
+			return
+		}
 		m := errorFor(err, "")
 		m.ReplaceOriginal, m.ResponseType = true, ""
 		b.reply(ctx, to, m)
+		b.afterSettled(ctx, p)
 		return
 	}
-	b.pending.finish(id, "confirmed by "+mention(cb.User.ID))
+	defer b.afterSettled(ctx, p)
+	asker := mention(p.UserID)
+	if p.UserID == "" {
+		asker = esc(p.Requester.Name)
+		if asker == "" {
+			asker = esc(p.Requester.ID)
+		}
+	}
 	if p.Kind == kindReset {
 		now, _, _ := b.reg.CheckUnchanged(ctx, clicker, p.Instance, p.Shown)
 		b.reply(ctx, to, resetDone(cb.User.ID, p.UserID, p.Instance, p.Shown, now, ""))
@@ -148,11 +160,49 @@ func (b *Bot) settle(ctx context.Context, cb slack.InteractionCallback, action s
 	shown.Data = policy.Redact(res.Data)
 	m := resultMessage(&shown, InChannel)
 	m.ReplaceOriginal = true
-	m.Blocks = append([]slack.Block{slack.NewContextBlock("", md(fmt.Sprintf(":white_check_mark: Confirmed by %s, asked by %s. Phone numbers are masked in the channel.", mention(cb.User.ID), mention(p.UserID))))}, m.Blocks...)
+	m.Blocks = append([]slack.Block{slack.NewContextBlock("", md(fmt.Sprintf(":white_check_mark: Confirmed by %s, asked by %s. Phone numbers are masked in the channel.", mention(cb.User.ID), asker)))}, m.Blocks...)
 	if len(m.Blocks) > MaxBlocks {
 		m.Blocks = m.Blocks[:MaxBlocks]
 	}
 	b.reply(ctx, to, m)
+}
+
+// commandOrTool is what the request was, for a line about its end.
+func (p pendingRequest) commandOrTool() string {
+	if p.Command != "" {
+		return p.Command
+	}
+	return p.Tool
+}
+
+// clickRefusal words the gate's reason why a clicker may not say yes.
+func clickRefusal(_ pendingRequest, why string) string {
+	return people(why) + ". The request stays open."
+}
+
+var slackPrincipalID = regexp.MustCompile(`slack:[A-Z0-9]+:([A-Z0-9]+)`)
+
+// people renders the gate's words for Slack: principals as mentions, a
+// capital first letter.
+func people(s string) string {
+	s = slackPrincipalID.ReplaceAllString(s, "<@$1>")
+	if s != "" {
+		s = strings.ToUpper(s[:1]) + s[1:]
+	}
+	return s
+}
+
+// refusalText is the people's text of an error from the registry.
+func refusalText(err error) string {
+	var te *tools.Error
+	if errors.As(err, &te) {
+		return te.Message
+	}
+	var r *policy.Refusal
+	if errors.As(err, &r) {
+		return r.Message
+	}
+	return "That did not work, and nothing ran: the bot could not settle the request. Try again in a moment."
 }
 
 // callsCSV renders call rows as CSV with masked numbers. Cells that a

@@ -1,12 +1,12 @@
 package slack
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"sync"
+	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/cccops/cccops/internal/policy"
+	"github.com/cccops/cccops/internal/store"
 	"github.com/cccops/cccops/internal/tools"
 )
 
@@ -16,104 +16,71 @@ const (
 	kindGeneric = "generic" // /ccc <tool> …: run exactly what was previewed
 )
 
-// pendingRequest is a call waiting for a click. It lives only on the
-// server; the buttons carry nothing but its opaque id.
+// slackMeta is what the bot keeps with a request the gate stores: enough to
+// settle a click after a restart, or on another replica. The buttons carry
+// nothing but the request's id.
+type slackMeta struct {
+	Kind      string           `json:"kind"`
+	UserID    string           `json:"user_id"` // requester's Slack user id
+	ChannelID string           `json:"channel_id,omitempty"`
+	Command   string           `json:"command,omitempty"` // what to type to start again
+	Instance  string           `json:"instance,omitempty"`
+	Shown     []tools.AgentRow `json:"shown,omitempty"` // the states the preview showed (reset)
+	// Posted is where the approval message stands (approvals channel).
+	PostedChannel string `json:"posted_channel,omitempty"`
+	PostedTS      string `json:"posted_ts,omitempty"`
+}
+
+func (m slackMeta) encode() json.RawMessage {
+	b, _ := json.Marshal(m) // plain strings and rows always encode
+	return b
+}
+
+// pendingRequest is a stored request as the bot renders it.
 type pendingRequest struct {
 	ID        string
 	Kind      string
 	Requester policy.Principal
-	UserID    string // requester's Slack user id
+	UserID    string
 	ChannelID string
-	Command   string // what to type to start again, e.g. "/ccc reset alice,bob"
+	Command   string
 	Tool      string
 	Args      map[string]any
-	Token     string
 	ExpiresAt time.Time
 	FourEyes  bool
+	InSlack   bool // an approval: approvers other than the requester settle it
 	Instance  string
-	Shown     []tools.AgentRow // the states the preview showed (reset)
-
-	state   string // "", "settling", "settled"
-	outcome string // one line, for a late click
+	Shown     []tools.AgentRow
+	State     store.State
+	Preview   string
+	Meta      slackMeta
+	Surface   string // where it was asked
 }
 
-// pendingStore keeps pending requests and settles each once.
-type pendingStore struct {
-	mu    sync.Mutex
-	items map[string]*pendingRequest
-	now   func() time.Time
-	keep  time.Duration // how long a settled or expired request is remembered
-}
-
-func newPendingStore(now func() time.Time) *pendingStore {
-	return &pendingStore{items: map[string]*pendingRequest{}, now: now, keep: time.Hour}
-}
-
-func newID() string {
-	b := make([]byte, 18)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
+// fromStore reads a stored request back, with the bot's own data.
+func (b *Bot) fromStore(r *store.Request) pendingRequest {
+	var m slackMeta
+	_ = json.Unmarshal(r.Meta, &m)
+	var args map[string]any
+	_ = json.Unmarshal(r.Args, &args)
+	p := pendingRequest{ID: r.ID, Kind: m.Kind, Requester: b.reg.Gate().RequesterOf(r), UserID: m.UserID,
+		ChannelID: m.ChannelID, Command: m.Command, Tool: r.Tool, Args: args, ExpiresAt: r.ExpiresAt,
+		FourEyes: r.FourEyes, InSlack: r.Kind == store.KindApproval, Instance: r.Instance, Shown: m.Shown,
+		State: r.State, Preview: r.Preview, Meta: m, Surface: r.Surface}
+	if p.Instance == "" {
+		p.Instance = m.Instance
 	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	if p.Kind == "" {
+		p.Kind = kindGeneric
+	}
+	return p
 }
 
-// add stores p under a fresh random id and returns the id.
-func (s *pendingStore) add(p *pendingRequest) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sweepLocked()
-	p.ID = newID()
-	s.items[p.ID] = p
-	return p.ID
-}
-
-// sweepLocked forgets requests expired or settled longer than keep ago.
-func (s *pendingStore) sweepLocked() {
-	now := s.now()
-	for id, p := range s.items {
-		if now.Sub(p.ExpiresAt) > s.keep {
-			delete(s.items, id)
-		}
+// lookup loads a stored request for a click.
+func (b *Bot) lookup(ctx context.Context, id string) (pendingRequest, error) {
+	r, err := b.reg.Gate().Lookup(ctx, id)
+	if err != nil {
+		return pendingRequest{}, err
 	}
-}
-
-// get returns a copy of the request, or false.
-func (s *pendingStore) get(id string) (pendingRequest, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, ok := s.items[id]
-	if !ok {
-		return pendingRequest{}, false
-	}
-	return *p, true
-}
-
-// claim marks the request as being settled by this click. It fails when it
-// is unknown, or when another click settles or settled it (then the
-// outcome so far is returned).
-func (s *pendingStore) claim(id string) (pendingRequest, string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, ok := s.items[id]
-	if !ok {
-		return pendingRequest{}, "", false
-	}
-	if p.state != "" {
-		out := p.outcome
-		if out == "" {
-			out = "someone else's click is being handled right now"
-		}
-		return *p, out, false
-	}
-	p.state = "settling"
-	return *p, "", true
-}
-
-// finish records the outcome of a claimed request; it stays settled.
-func (s *pendingStore) finish(id, outcome string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p, ok := s.items[id]; ok {
-		p.state, p.outcome = "settled", outcome
-	}
+	return b.fromStore(r), nil
 }

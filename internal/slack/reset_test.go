@@ -11,14 +11,30 @@ import (
 	"github.com/cccops/cccops/internal/ccc/sim"
 )
 
+// wantExact checks the private message that shows the requester exactly
+// what will run, unmasked.
+func wantExact(t testing.TB, m map[string]any, words ...string) {
+	t.Helper()
+	if m["response_type"] != Ephemeral || m["replace_original"] != false {
+		t.Errorf("the exact arguments went out as %v (replace %v), want ephemeral beside the preview", m["response_type"], m["replace_original"])
+	}
+	got := text(m)
+	for _, w := range append([]string{"exactly what will run, unmasked"}, words...) {
+		if !strings.Contains(got, w) {
+			t.Errorf("exact-arguments message lacks %q:\n%s", w, got)
+		}
+	}
+}
+
 // preview runs /ccc reset and returns the preview message and the opaque id.
 func (e *env) preview(u user, who string) (map[string]any, string) {
 	e.t.Helper()
 	_, msgs, _ := e.command(u, "reset "+who)
-	if len(msgs) != 1 {
-		e.t.Fatalf("reset %s: %d messages", who, len(msgs))
+	if len(msgs) != 2 {
+		e.t.Fatalf("reset %s: %d messages, want the preview and the exact arguments", who, len(msgs))
 	}
 	m := msgs[0].Msg
+	wantExact(e.t, msgs[1].Msg, "reset_user_status", "RamIdList")
 	bs := buttons(m)
 	confirm, cancel := bs["ccc_confirm"], bs["ccc_cancel"]
 	if confirm == nil || cancel == nil {
@@ -49,7 +65,7 @@ func TestResetFlowConfirm(t *testing.T) {
 		t.Errorf("Confirm button lacks danger style or the confirm dialog: %v", confirm)
 	}
 	// The button carries only the opaque id: no token, no arguments.
-	if len(id) != 24 || strings.Contains(id, ".") || strings.Contains(id, mallory.RamID) {
+	if len(id) != 26 || !strings.HasPrefix(id, "cfm_") || strings.Contains(id, ".") || strings.Contains(id, mallory.RamID) {
 		t.Errorf("button value %q is not a bare opaque id", id)
 	}
 	if n := e.sim.Count("ResetUserStatus"); n != 0 {
@@ -287,9 +303,10 @@ func TestGenericDestructiveActionUsesButtons(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	mallory := e.agent("mallory")
 	_, msgs, _ := e.command(uAlice, "reset_user_status RamIdList="+mallory.RamID)
-	if len(msgs) != 1 {
-		t.Fatalf("%d messages", len(msgs))
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages, want the preview and the exact arguments", len(msgs))
 	}
+	wantExact(t, msgs[1].Msg, "reset_user_status", mallory.RamID)
 	bs := buttons(msgs[0].Msg)
 	id, _ := bs["ccc_confirm"]["value"].(string)
 	if id == "" || e.sim.Count("ResetUserStatus") != 0 {

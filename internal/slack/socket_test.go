@@ -122,8 +122,8 @@ func TestSocketMode(t *testing.T) {
 	}
 	bot.Wait()
 	msgs := e.slack.messages()
-	if len(msgs) != 1 {
-		t.Fatalf("%d messages after the reset command", len(msgs))
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages after the reset command, want the preview and the exact arguments", len(msgs))
 	}
 	id, _ := buttons(msgs[0].Msg)["ccc_confirm"]["value"].(string)
 	if id == "" {
@@ -132,7 +132,7 @@ func TestSocketMode(t *testing.T) {
 	// Slack redelivers an envelope it thinks was lost: handled once.
 	sendEnvelope(t, c, "slash_commands", "env-2", cmd("reset mallory"))
 	bot.Wait()
-	if n := len(e.slack.messages()); n != 1 {
+	if n := len(e.slack.messages()); n != 2 {
 		t.Errorf("a redelivered envelope ran again (%d messages)", n)
 	}
 	click := map[string]any{"type": "block_actions", "team": map[string]any{"id": "T1"}, "user": map[string]any{"id": "U1ALICE", "name": "alice"},

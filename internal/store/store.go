@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -276,7 +277,7 @@ func waitFor(tokens float64, b Bucket) time.Duration {
 		return 0
 	}
 	need := (1 - tokens) * b.Per.Seconds() / float64(b.N)
-	return time.Duration(need*float64(time.Second)) + time.Millisecond
+	return time.Duration(math.Ceil(need * float64(time.Second)))
 }
 
 var (

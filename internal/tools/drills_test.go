@@ -87,14 +87,14 @@ var drillUser = policy.Principal{ID: "test:drill", Name: "Drill", Surface: "test
 func (d *drill) confirmAndRun(t *testing.T, tool string, args map[string]any) (*tools.Result, error) {
 	t.Helper()
 	ctx := context.Background()
-	first, err := d.reg.Invoke(ctx, tools.Invocation{Principal: drillUser, Tool: tool, Args: args})
+	first, err := d.reg.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: drillUser, Tool: tool, Args: args})
 	if err != nil {
 		t.Fatalf("%s: asking for confirmation failed: %v", tool, err)
 	}
 	if first.Status != tools.StatusPending || first.Pending == nil {
 		t.Fatalf("%s ran without a confirmation: %+v", tool, first)
 	}
-	return d.reg.Invoke(ctx, tools.Invocation{Principal: drillUser, Tool: tool, Args: args, Confirmation: &tools.Confirmation{Token: first.Pending.Token}})
+	return d.reg.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: drillUser, Tool: tool, Args: args, Confirmation: &tools.Confirmation{Token: first.Pending.Token}})
 }
 
 // TestDrillReadsSurviveThrottlingAndOutages: with 30 % of requests throttled
@@ -122,7 +122,7 @@ func TestDrillReadsSurviveThrottlingAndOutages(t *testing.T) {
 	reads[3].args = map[string]any{"UserId": alice.UserID}
 	for i := 0; i < calls; i++ {
 		r := reads[i%len(reads)]
-		res, err := d.reg.Invoke(context.Background(), tools.Invocation{Principal: drillUser, Tool: r.tool, Args: r.args})
+		res, err := d.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: drillUser, Tool: r.tool, Args: r.args})
 		if err != nil {
 			t.Fatalf("read %d (%s) failed under faults: %v", i, r.tool, err)
 		}
@@ -224,7 +224,7 @@ func TestDrillHungBackendTimesOut(t *testing.T) {
 		timeout: bound,
 	})
 	start := time.Now()
-	_, err := d.reg.Invoke(context.Background(), tools.Invocation{Principal: drillUser, Tool: "list_real_time_agent"})
+	_, err := d.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: drillUser, Tool: "list_real_time_agent"})
 	took := time.Since(start)
 	var te *tools.Error
 	if !errors.As(err, &te) || te.Kind != tools.KindCCC || te.CCC == nil || te.CCC.Code != "Timeout" {
@@ -257,7 +257,7 @@ func TestDrillHungRequestsDoNotBlockOthers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = d.reg.Invoke(context.Background(), tools.Invocation{Principal: drillUser, Tool: "list_roles"})
+			_, errs[i] = d.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: drillUser, Tool: "list_roles"})
 		}()
 	}
 	wg.Wait()
@@ -298,9 +298,9 @@ func TestDrillThousandConcurrentCallsLeaveNothingBehind(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			inv := tools.Invocation{Principal: drillUser, Tool: "list_roles"}
+			inv := tools.Invocation{CanAsk: true, Principal: drillUser, Tool: "list_roles"}
 			if i%10 == 0 {
-				inv = tools.Invocation{Principal: drillUser, Tool: "modify_skill_group", Args: map[string]any{"SkillGroupId": "sg-any", "Name": "renamed"}}
+				inv = tools.Invocation{CanAsk: true, Principal: drillUser, Tool: "modify_skill_group", Args: map[string]any{"SkillGroupId": "sg-any", "Name": "renamed"}}
 			}
 			res, err := d.reg.Invoke(context.Background(), inv)
 			mu.Lock()

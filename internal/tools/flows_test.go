@@ -329,11 +329,11 @@ func TestResetArgsAreWhatResetUserStatusTakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: "ResetUserStatus", Args: tools.ResetArgs(sim.DefaultInstanceID, rows)})
+	res, err := e.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: alice, Tool: "ResetUserStatus", Args: tools.ResetArgs(sim.DefaultInstanceID, rows)})
 	if err != nil || res.Status != tools.StatusPending {
 		t.Fatalf("want pending, got %v %v", res, err)
 	}
-	res, err = e.reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: "ResetUserStatus", Args: tools.ResetArgs(sim.DefaultInstanceID, rows),
+	res, err = e.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: alice, Tool: "ResetUserStatus", Args: tools.ResetArgs(sim.DefaultInstanceID, rows),
 		Confirmation: &tools.Confirmation{Token: res.Pending.Token}})
 	if err != nil || res.Status != tools.StatusOK {
 		t.Fatalf("confirmed reset: %v %v", res, err)

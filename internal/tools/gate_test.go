@@ -82,7 +82,7 @@ func TestNoUnapprovedBackendCalls(t *testing.T) {
 			}
 			nonRead := 0
 			for _, tl := range all {
-				res, err := e.reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: tl.Name, Args: validArgs(tl)})
+				res, err := e.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: alice, Tool: tl.Name, Args: validArgs(tl)})
 				if tl.Access.ReadOnly() {
 					continue
 				}
@@ -132,7 +132,7 @@ func TestConfirmedResetChangesStateAndIsAudited(t *testing.T) {
 	}
 	ctx := context.Background()
 	args := map[string]any{"RamIdList": []any{json.Number(mallory.RamID)}}
-	res, err := reg.Invoke(ctx, tools.Invocation{Principal: alice, Tool: "ResetUserStatus", Args: args})
+	res, err := reg.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: alice, Tool: "ResetUserStatus", Args: args})
 	if err != nil || res.Status != tools.StatusPending {
 		t.Fatalf("first call: %+v %v", res, err)
 	}
@@ -144,20 +144,20 @@ func TestConfirmedResetChangesStateAndIsAudited(t *testing.T) {
 	}
 	// Another principal cannot use alice's confirmation.
 	bob := policy.Principal{ID: "test:bob", Surface: "test"}
-	_, err = reg.Invoke(ctx, tools.Invocation{Principal: bob, Tool: "ResetUserStatus", Args: args, Confirmation: &tools.Confirmation{Token: res.Pending.Token}})
+	_, err = reg.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: bob, Tool: "ResetUserStatus", Args: args, Confirmation: &tools.Confirmation{Token: res.Pending.Token}})
 	var te *tools.Error
 	if !errors.As(err, &te) || te.Kind != tools.KindRefused {
 		t.Fatalf("cross-principal: %v", err)
 	}
 	// Other arguments cannot ride on it either.
-	_, err = reg.Invoke(ctx, tools.Invocation{Principal: alice, Tool: "ResetUserStatus", Args: map[string]any{}, Confirmation: &tools.Confirmation{Token: res.Pending.Token}})
+	_, err = reg.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: alice, Tool: "ResetUserStatus", Args: map[string]any{}, Confirmation: &tools.Confirmation{Token: res.Pending.Token}})
 	if !errors.As(err, &te) || te.Kind != tools.KindRefused {
 		t.Fatalf("other args: %v", err)
 	}
 	if e.sim.Count("ResetUserStatus") != 0 {
 		t.Fatal("refused confirmation reached the backend")
 	}
-	done, err := reg.Invoke(ctx, tools.Invocation{Principal: alice, Tool: "reset_user_status", Args: args, Confirmation: &tools.Confirmation{Token: res.Pending.Token}})
+	done, err := reg.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: alice, Tool: "reset_user_status", Args: args, Confirmation: &tools.Confirmation{Token: res.Pending.Token}})
 	if err != nil || done.Status != tools.StatusOK {
 		t.Fatalf("confirmed call: %+v %v", done, err)
 	}
@@ -169,7 +169,7 @@ func TestConfirmedResetChangesStateAndIsAudited(t *testing.T) {
 		t.Fatalf("mallory still %s after reset", after.State)
 	}
 	// Replay: the token is spent.
-	_, err = reg.Invoke(ctx, tools.Invocation{Principal: alice, Tool: "reset_user_status", Args: args, Confirmation: &tools.Confirmation{Token: res.Pending.Token}})
+	_, err = reg.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: alice, Tool: "reset_user_status", Args: args, Confirmation: &tools.Confirmation{Token: res.Pending.Token}})
 	if !errors.As(err, &te) || te.Kind != tools.KindRefused {
 		t.Fatalf("replay: %v", err)
 	}
@@ -197,7 +197,7 @@ func TestConfirmedResetChangesStateAndIsAudited(t *testing.T) {
 			results = append(results, r.Principal+":"+r.Result)
 		}
 	}
-	want := []string{"test:alice:pending", "test:bob:refused", "test:alice:refused", "test:alice:ok", "test:alice:refused"}
+	want := []string{"test:alice:pending", "test:bob:refused", "test:alice:refused", "test:alice:approved", "test:alice:sending", "test:alice:ok", "test:alice:refused"}
 	if strings.Join(results, ",") != strings.Join(want, ",") {
 		t.Fatalf("audit trail %v, want %v", results, want)
 	}
@@ -223,7 +223,7 @@ func TestReadOnlyHidesAndRefuses(t *testing.T) {
 			t.Fatalf("%s listed in read-only mode", tl.Name)
 		}
 	}
-	_, err := e.reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: "reset_user_status"})
+	_, err := e.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: alice, Tool: "reset_user_status"})
 	var te *tools.Error
 	if !errors.As(err, &te) || te.Kind != tools.KindUnknownTool || !strings.Contains(te.Message, "read-only") {
 		t.Fatalf("got %v", err)
@@ -249,19 +249,19 @@ func TestReadOnlyHidesAndRefuses(t *testing.T) {
 func TestAskingForConfirmationIsRateLimited(t *testing.T) {
 	e := newEnv(t, policy.Config{Limits: policy.Limits{Overall: policy.Rate{N: 2, Per: time.Hour}}}, tools.Filter{})
 	ctx := context.Background()
-	first, err := e.reg.Invoke(ctx, tools.Invocation{Principal: alice, Tool: "create_skill_group", Args: map[string]any{"Name": "night-shift"}})
+	first, err := e.reg.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: alice, Tool: "create_skill_group", Args: map[string]any{"Name": "night-shift"}})
 	if err != nil || first.Status != tools.StatusPending {
 		t.Fatalf("first ask: %+v %v", first, err)
 	}
-	if _, err := e.reg.Invoke(ctx, tools.Invocation{Principal: alice, Tool: "create_skill_group", Args: map[string]any{"Name": "night-shift"}}); err != nil {
+	if _, err := e.reg.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: alice, Tool: "create_skill_group", Args: map[string]any{"Name": "night-shift"}}); err != nil {
 		t.Fatalf("second ask: %v", err)
 	}
-	_, err = e.reg.Invoke(ctx, tools.Invocation{Principal: alice, Tool: "create_skill_group", Args: map[string]any{"Name": "night-shift"}})
+	_, err = e.reg.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: alice, Tool: "create_skill_group", Args: map[string]any{"Name": "night-shift"}})
 	var te *tools.Error
 	if !errors.As(err, &te) || te.Kind != tools.KindRateLimited {
 		t.Fatalf("third ask with a bucket of 2: %v", err)
 	}
-	res, err := e.reg.Invoke(ctx, tools.Invocation{Principal: alice, Tool: "create_skill_group", Args: map[string]any{"Name": "night-shift"}, Confirmation: &tools.Confirmation{Token: first.Pending.Token}})
+	res, err := e.reg.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: alice, Tool: "create_skill_group", Args: map[string]any{"Name": "night-shift"}, Confirmation: &tools.Confirmation{Token: first.Pending.Token}})
 	if err != nil || res.Status != tools.StatusOK {
 		t.Fatalf("the confirmed run of an ask already charged: %+v %v", res, err)
 	}
@@ -284,7 +284,7 @@ func TestFilters(t *testing.T) {
 
 func TestInvalidArgumentsNameTheParameter(t *testing.T) {
 	e := newEnv(t, policy.Config{}, tools.Filter{})
-	_, err := e.reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: "list_call_detail_records", Args: map[string]any{"PageNumber": "x", "PageSize": 10}})
+	_, err := e.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: alice, Tool: "list_call_detail_records", Args: map[string]any{"PageNumber": "x", "PageSize": 10}})
 	var te *tools.Error
 	if !errors.As(err, &te) || te.Kind != tools.KindInvalidArgs || te.Param != "PageNumber" {
 		t.Fatalf("got %v", err)
@@ -296,7 +296,7 @@ func TestInvalidArgumentsNameTheParameter(t *testing.T) {
 
 func TestNextPageHintAndOutputSchema(t *testing.T) {
 	e := newEnv(t, policy.Config{}, tools.Filter{})
-	res, err := e.reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: "list_call_detail_records", Args: map[string]any{"PageNumber": 1, "PageSize": 10}})
+	res, err := e.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: alice, Tool: "list_call_detail_records", Args: map[string]any{"PageNumber": 1, "PageSize": 10}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +358,7 @@ func TestReadResultsMatchOutputSchemas(t *testing.T) {
 				args[k] = now.Format(schema.DateLayout)
 			}
 		}
-		res, err := e.reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: tl.Name, Args: args})
+		res, err := e.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: alice, Tool: tl.Name, Args: args})
 		if err != nil {
 			// Placeholder ids ("x") of objects the test does not look up are
 			// not found; any other failure is a defect of schema or backend.

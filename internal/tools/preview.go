@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -155,4 +156,62 @@ func (r *Registry) usersDetail(ctx context.Context, p policy.Principal, inst str
 		fmt.Fprintf(&b, "• %s (%s, UserId %s)\n", str(detail, "DisplayName"), str(detail, "LoginName"), uid)
 	}
 	return b.String()
+}
+
+// shown is the preview of a call that waits for a yes, with what it
+// depended on: for ResetUserStatus, the agents and the states shown, which
+// recheckReset compares with the states when the yes comes.
+func (r *Registry) shown(ctx context.Context, p policy.Principal, t *Tool, args map[string]any) policy.Shown {
+	s := policy.Shown{Text: r.Preview(ctx, p, t, args)}
+	if t.Action != "ResetUserStatus" {
+		return s
+	}
+	inst, _ := args["InstanceId"].(string)
+	rows, err := r.agentRows(ctx, p, inst, 0)
+	if err != nil {
+		return s
+	}
+	list, _ := args["RamIdList"].([]any)
+	want := map[string]bool{}
+	for _, id := range list {
+		want[fmt.Sprint(id)] = true
+	}
+	var guard []AgentRow
+	for _, a := range rows {
+		if (len(list) == 0 && a.Abnormal()) || want[a.RamID] {
+			guard = append(guard, a)
+		}
+	}
+	s.Guard, _ = json.Marshal(guard)
+	return s
+}
+
+// recheckReset reads the agents shown in a reset's preview again and
+// refuses the reset when any of them changed state since.
+func (r *Registry) recheckReset(ctx context.Context, p policy.Principal, instance string, guard json.RawMessage) error {
+	var shown []AgentRow
+	if len(guard) == 0 || json.Unmarshal(guard, &shown) != nil {
+		return nil // nothing was shown to compare with (the states could not be read at preview time)
+	}
+	_, changed, err := r.CheckUnchanged(ctx, p, instance, shown)
+	if err != nil {
+		return fmt.Errorf("the agents' states could not be read again, so nothing was reset: %s; run the reset again", errText(err))
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	lines := make([]string, len(changed))
+	for i, c := range changed {
+		lines[i] = "• " + c.String()
+	}
+	return fmt.Errorf("the state changed since the preview, so nothing was reset:\n%s\nRun the reset again to see the current state", strings.Join(lines, "\n"))
+}
+
+// errText is an error's words for people.
+func errText(err error) string {
+	var te *Error
+	if errors.As(err, &te) {
+		return te.Message
+	}
+	return err.Error()
 }

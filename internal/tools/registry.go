@@ -15,6 +15,7 @@ import (
 	"github.com/cccops/cccops/internal/ccc/spec"
 	"github.com/cccops/cccops/internal/policy"
 	"github.com/cccops/cccops/internal/schema"
+	"github.com/cccops/cccops/internal/store"
 )
 
 // Caller sends a typed request to CCC; *ccc.Client is one.
@@ -229,13 +230,22 @@ type Invocation struct {
 	Principal policy.Principal
 	Tool      string         // tool or action name
 	Args      map[string]any // JSON-decoded arguments
+	// CanAsk says the surface can ask the principal to confirm (Slack
+	// buttons; an MCP client that declared elicitation). When it cannot,
+	// a call that needs a yes waits for an approver in Slack.
+	CanAsk bool
+	// Meta is the surface's own data kept with a request that waits.
+	Meta json.RawMessage
 	// Confirmation carries a human's yes for a call the gate asked to confirm.
 	Confirmation *Confirmation
 }
 
-// Confirmation is the proof that a human approved exactly this call.
+// Confirmation is the proof that a human approved exactly this call: the
+// token handed out with the Pending result, or the request's id where the
+// surface itself identifies who said yes.
 type Confirmation struct {
 	Token    string
+	ID       string
 	Approver policy.Principal // zero: the requester confirmed it themselves
 }
 
@@ -259,14 +269,18 @@ type Result struct {
 	Pending   *Pending // when Status is pending
 	// Secret is true for secret-class results: never post them in a channel.
 	Secret bool
+	// Approver is who said yes, for a confirmed call.
+	Approver string
 }
 
 // Pending is a call waiting for a human's yes.
 type Pending struct {
-	Token     string
-	Preview   string // what will change, where, for whom
+	ID        string // the stored request
+	Token     string // the proof to hand back with the yes
+	Preview   string // what will change, where, for whom (masked)
 	ExpiresAt time.Time
 	FourEyes  bool
+	InSlack   bool   // the yes must come from an approver in Slack
 	Reason    string // why the gate asks
 	Args      map[string]any
 }
@@ -278,32 +292,47 @@ const (
 	KindDenied      = "denied"
 	KindRefused     = "confirmation_refused"
 	KindRateLimited = "rate_limited"
+	KindUnavailable = "unavailable"
+	KindNeedsHuman  = "needs_human" // a human must say yes, and nobody can be asked here
+	KindChanged     = "changed"     // what the preview showed changed before the yes; nothing ran
 	KindCCC         = "ccc_error"
 )
 
 // Error is a failed invocation, in words a person or a model can act on.
+// Message is the only text people see; the cause, if any, is for logs.
 type Error struct {
 	Kind    string
 	Tool    string
 	Param   string // the bad parameter, for invalid_arguments
 	Message string
-	CCC     *ccc.Error // for ccc_error
-	Refused *policy.RefusedError
-	Retry   time.Duration // for rate_limited
+	CCC     *ccc.Error      // for ccc_error
+	Refusal *policy.Refusal // for denied, confirmation_refused, rate_limited, unavailable
+	Retry   time.Duration   // for rate_limited
 }
 
 func (e *Error) Error() string { return e.Message }
 
-// Invoke runs one tool call through the one path: decode, validate, the
-// gate's decision (deny, rate limit, confirm), CCC, audit, shaping.
+// Unwrap gives the cause to errors.Is/As and to logs.
+func (e *Error) Unwrap() error {
+	if e.CCC != nil {
+		return e.CCC
+	}
+	if e.Refusal != nil {
+		return e.Refusal
+	}
+	return nil
+}
+
+// Invoke runs one tool call through the one path: decode and validate, then
+// the gate's one answer (refusal, pending, or a ticket to run), CCC, the
+// outcome back to the gate, shaping.
 func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
 	t, ok := r.Lookup(inv.Tool)
 	if !ok {
 		if h, hidden := r.readOnlyHidden[normName(inv.Tool)]; hidden {
 			// The gate refuses it (read-only) and the audit says so.
-			d := r.cfg.Gate.Decide(policy.Call{Principal: inv.Principal, Action: h.Action, Toolset: h.Toolset, Access: h.Access, Args: inv.Args})
-			r.cfg.Gate.Record(policy.Record{Surface: inv.Principal.Surface, Principal: inv.Principal.ID, Action: h.Action, Args: inv.Args,
-				Decision: d.Verdict, Result: "refused", Reason: d.Reason})
+			inst, _ := inv.Args["InstanceId"].(string)
+			r.cfg.Gate.Admit(ctx, policy.Call{Principal: inv.Principal, Action: h.Action, Tool: h.Name, Toolset: h.Toolset, Access: h.Access, Args: inv.Args, InstanceID: inst}, nil)
 		}
 		return nil, &Error{Kind: KindUnknownTool, Tool: inv.Tool, Message: r.unknownTool(inv.Tool)}
 	}
@@ -312,120 +341,99 @@ func (r *Registry) Invoke(ctx context.Context, inv Invocation) (*Result, error) 
 		return nil, err
 	}
 	call := policy.Call{
-		Principal: inv.Principal, Action: t.Action, Toolset: t.Toolset, Access: t.Access, Args: args,
+		Principal: inv.Principal, Action: t.Action, Tool: t.Name, Toolset: t.Toolset, Access: t.Access, Args: args,
+		CanAsk: inv.CanAsk, Meta: inv.Meta,
+		Preview: func(ctx context.Context) policy.Shown { return r.shown(ctx, inv.Principal, t, args) },
+	}
+	if t.Action == "ResetUserStatus" {
+		call.Recheck = func(ctx context.Context, guard json.RawMessage) error {
+			return r.recheckReset(ctx, inv.Principal, call.InstanceID, guard)
+		}
 	}
 	if s, ok := args["InstanceId"].(string); ok {
 		call.InstanceID = s
 	}
-	gate := r.cfg.Gate
-	rec := policy.Record{Surface: inv.Principal.Surface, Principal: inv.Principal.ID, Action: t.Action, Args: args}
+	var proof *policy.Proof
+	if c := inv.Confirmation; c != nil {
+		proof = &policy.Proof{Token: c.Token, ID: c.ID, Approver: c.Approver}
+	}
+	switch a := r.cfg.Gate.Admit(ctx, call, proof).(type) {
+	case *policy.Refusal:
+		return nil, r.refusalError(t, inv.Principal, a)
+	case *policy.Pending:
+		return &Result{Tool: t, Status: StatusPending, Text: a.Request.Preview, Pending: &Pending{
+			ID: a.Request.ID, Token: a.Token, Preview: a.Request.Preview, ExpiresAt: a.Request.ExpiresAt,
+			FourEyes: a.Request.FourEyes, InSlack: a.InSlack(), Reason: a.Decision.Reason, Args: args,
+		}}, nil
+	case *policy.Ticket:
+		return r.run(ctx, t, req, a)
+	}
+	return nil, &Error{Kind: KindUnavailable, Tool: t.Name, Message: "the gate gave no answer; nothing ran"}
+}
 
-	d := gate.Decide(call)
-	rec.Decision = d.Verdict
-	if d.Verdict == policy.Deny {
-		rec.Result, rec.Reason = "refused", d.Reason
-		gate.Record(rec)
-		return nil, &Error{Kind: KindDenied, Tool: t.Name, Message: fmt.Sprintf("%s is not allowed for %s: %s", t.Name, PrincipalName(inv.Principal), d.Reason)}
-	}
-	asking := d.Verdict == policy.Confirm && (inv.Confirmation == nil || inv.Confirmation.Token == "")
-	// Asking for a confirmation is charged (its preview reads CCC); running
-	// a confirmed call is not charged again. A call that runs at once is
-	// charged here. Either way the limit comes before any work, so a refused
-	// call spends nothing — not even a human's yes.
-	if inv.Confirmation == nil || inv.Confirmation.Token == "" || d.Verdict != policy.Confirm {
-		if err := gate.Limit(call); err != nil {
-			rec.Result, rec.Reason = "rate-limited", err.Error()
-			gate.Record(rec)
-			var rl *policy.RateLimitError
-			errors.As(err, &rl)
-			e := &Error{Kind: KindRateLimited, Tool: t.Name, Message: err.Error()}
-			if rl != nil {
-				e.Retry = rl.RetryAfter
-			}
-			return nil, e
-		}
-	}
-	if asking {
-		return r.pend(ctx, t, call, d, rec)
-	}
-
-	if d.Verdict == policy.Confirm {
-		if err := gate.Redeem(inv.Confirmation.Token, call, inv.Confirmation.Approver); err != nil {
-			rec.Result, rec.Reason = policy.ResultOf(err), err.Error()
-			rec.Approver = inv.Confirmation.Approver.ID
-			var re *policy.RefusedError
-			errors.As(err, &re)
-			gate.Record(rec)
-			return nil, &Error{Kind: KindRefused, Tool: t.Name, Refused: re, Message: "confirmation refused: " + err.Error()}
-		}
-		rec.Approver = inv.Confirmation.Approver.ID
-		if rec.Approver == "" {
-			rec.Approver = inv.Principal.ID
-		}
-	}
+// run sends an admitted call to CCC and tells the gate the outcome.
+func (r *Registry) run(ctx context.Context, t *Tool, req ccc.Request, ticket *policy.Ticket) (*Result, error) {
 	cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
 	start := time.Now()
 	body, err := r.cfg.Client.Call(cctx, req)
-	rec.LatencyMS = time.Since(start).Milliseconds()
+	latency := time.Since(start).Milliseconds()
 	if err != nil {
 		var ce *ccc.Error
 		if !errors.As(err, &ce) {
 			ce = &ccc.Error{Action: t.Action, Code: "Internal", Message: err.Error()}
 		}
-		rec.Result, rec.ErrorCode, rec.RequestID = "error", ce.Code, ce.RequestID
-		gate.Record(rec)
 		msg := ce.Error()
 		if h := ce.Hint(); h != "" {
 			msg += "; " + h
 		}
+		ticket.Done(ctx, policy.Outcome{Err: errors.New(msg), ErrorCode: ce.Code, RequestID: ce.RequestID, LatencyMS: latency})
 		return nil, &Error{Kind: KindCCC, Tool: t.Name, CCC: ce, Message: msg}
 	}
 	data, hint, err := shapeData(body, spec.MustSpec().Action(t.Action).Response, t.paged)
 	if err != nil {
-		rec.Result, rec.ErrorCode = "error", "InvalidResponse"
-		gate.Record(rec)
+		ticket.Done(ctx, policy.Outcome{Err: err, ErrorCode: "InvalidResponse", LatencyMS: latency})
 		return nil, &Error{Kind: KindCCC, Tool: t.Name, Message: err.Error()}
 	}
 	reqID, _ := data["RequestId"].(string)
-	rec.Result, rec.RequestID = "ok", reqID
-	gate.Record(rec)
 	js, text := compactJSON(data, hint)
+	ticket.Done(ctx, policy.Outcome{RequestID: reqID, Result: js, LatencyMS: latency})
 	return &Result{
 		Tool: t, Status: StatusOK, Data: data, JSON: js, Text: text, RequestID: reqID,
-		NextPage: hint, Secret: t.Access == spec.AccessSecret,
+		NextPage: hint, Secret: t.Access == spec.AccessSecret, Approver: ticket.Approver(),
 	}, nil
 }
 
-// Abandon records that a call waiting for confirmation ended without
-// running — declined, cancelled, expired, or refused because what it would
-// touch changed since the preview. result is the audit result ("refused",
-// "expired"). The arguments are canonicalized as Invoke does, so the record
-// joins its "pending" record by argument digest.
-func (r *Registry) Abandon(p policy.Principal, tool string, args map[string]any, result, reason string) {
-	rec := policy.Record{Surface: p.Surface, Principal: p.ID, Action: tool, Args: args, Decision: policy.Confirm, Result: result, Reason: reason}
-	if t, ok := r.Lookup(tool); ok {
-		rec.Action = t.Action
-		if canon, _, err := r.prepare(t, args); err == nil {
-			rec.Args = canon
-		}
+// refusalError words a refusal for people, with one prefix.
+func (r *Registry) refusalError(t *Tool, p policy.Principal, a *policy.Refusal) *Error {
+	e := &Error{Tool: t.Name, Refusal: a, Message: a.Message}
+	switch a.Code {
+	case policy.CodeDenied:
+		e.Kind = KindDenied
+		e.Message = fmt.Sprintf("%s is not allowed for %s: %s", t.Name, PrincipalName(p), a.Message)
+	case policy.CodeRateLimited:
+		e.Kind, e.Retry = KindRateLimited, a.RetryAfter
+	case policy.CodeUnavailable:
+		e.Kind = KindUnavailable
+	case policy.CodeNoApprovals:
+		e.Kind = KindNeedsHuman
+	case policy.CodeChanged:
+		e.Kind = KindChanged
+	default:
+		e.Kind = KindRefused
+		e.Message = "confirmation refused: " + a.Message
 	}
-	r.cfg.Gate.Record(rec)
+	return e
 }
 
-func (r *Registry) pend(ctx context.Context, t *Tool, call policy.Call, d policy.Decision, rec policy.Record) (*Result, error) {
-	// The preview reads CCC first, so the token's lifetime is the human's.
-	preview := r.Preview(ctx, call.Principal, t, call.Args)
-	token, exp, err := r.cfg.Gate.Issue(call)
-	if err != nil {
-		return nil, &Error{Kind: KindDenied, Tool: t.Name, Message: "could not issue a confirmation: " + err.Error()}
-	}
-	rec.Result, rec.Reason = "pending", d.Reason
-	r.cfg.Gate.Record(rec)
-	return &Result{
-		Tool: t, Status: StatusPending, Text: preview,
-		Pending: &Pending{Token: token, Preview: preview, ExpiresAt: exp, FourEyes: d.FourEyes, Reason: d.Reason, Args: call.Args},
-	}, nil
+// Withdraw ends a request waiting for a yes without running it: declined
+// or cancelled by its requester, denied or cancelled by an approver, or
+// refused because what it would touch changed since the preview. The gate
+// audits it and the store keeps it, so the same request can never be
+// approved afterwards.
+func (r *Registry) Withdraw(ctx context.Context, by policy.Principal, p *Pending, to store.State, reason string) error {
+	_, err := r.cfg.Gate.Withdraw(ctx, policy.Withdrawal{Token: p.Token, ID: p.ID, By: by, To: to, Reason: reason})
+	return err
 }
 
 // prepare fills defaults, validates against the schema and decodes into the

@@ -89,7 +89,7 @@ var alice = policy.Principal{ID: "test:alice", Name: "Alice", Surface: "test"}
 
 func TestReadCallShapesResult(t *testing.T) {
 	e := newEnv(t, policy.Config{}, tools.Filter{})
-	res, err := e.reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: "list_real_time_agent"})
+	res, err := e.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: alice, Tool: "list_real_time_agent"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestLookupIsCaseInsensitive(t *testing.T) {
 			t.Errorf("Lookup(%q) failed", n)
 		}
 	}
-	_, err := e.reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: "list_agentz"})
+	_, err := e.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: alice, Tool: "list_agentz"})
 	var te *tools.Error
 	if !errors.As(err, &te) || te.Kind != tools.KindUnknownTool || !strings.Contains(te.Message, "did you mean") {
 		t.Fatalf("got %v", err)
@@ -133,7 +133,7 @@ func TestLookupIsCaseInsensitive(t *testing.T) {
 // (ACW) finds the agent stuck in it.
 func TestDocumentedStateFilterFindsAgents(t *testing.T) {
 	e := newEnv(t, policy.Config{}, tools.Filter{})
-	res, err := e.reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: "list_agent_states", Args: map[string]any{"State": "ACW", "PageSize": 100}})
+	res, err := e.reg.Invoke(context.Background(), tools.Invocation{CanAsk: true, Principal: alice, Tool: "list_agent_states", Args: map[string]any{"State": "ACW", "PageSize": 100}})
 	if err != nil {
 		t.Fatal(err)
 	}
