@@ -132,6 +132,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.addPrompts()
 	s.addResources()
+	s.addReportResources() // report.go
 	return s, nil
 }
 

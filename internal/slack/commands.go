@@ -56,6 +56,10 @@ func (b *Bot) Command(cmd slack.SlashCommand) *Message {
 		return b.callsCommand(req, rest)
 	case "call":
 		return b.callCommand(req, rest)
+	case "status":
+		return b.statusCommand(req, rest)
+	case "report":
+		return b.reportCommand(req, rest)
 	}
 	return b.toolCommand(req, words[0], rest)
 }
@@ -153,6 +157,7 @@ func (b *Bot) helpOverview() *Message {
 	bl.header("cccops — Alibaba Cloud Call Center from Slack")
 	bl.section(fmt.Sprintf("Default instance: `%s`. Reads run at once; anything that changes the call center or reaches people shows a preview with Confirm and Cancel buttons first.", esc(b.cfg.Instance)))
 	bl.section("*On call*\n• " + flowHelp["agents"] + "\n• " + flowHelp["reset"])
+	bl.section("• " + flowHelp["status"] + "\n• " + flowHelp["report"])
 	bl.section("• " + flowHelp["calls"] + "\n• " + flowHelp["call"])
 	all := b.reg.Tools()
 	bl.section(fmt.Sprintf("*Every CCC action (%d)*: `/ccc <tool or Action> Key=Value ...` — lists take commas (`RamIdList=1,2`), times take 1h, 7d, today or a date, values with spaces take quotes. `/ccc help <tool>` shows a tool's parameters and an example.", len(all)))

@@ -318,11 +318,20 @@ type envOpts struct {
 	policyYAML string
 	mutate     func(*Config)
 	approvals  bool // the gate holds approvals for other surfaces
+	// now, when set, fixes the simulator's, the registry's and the bot's
+	// clock (tests whose data depends on the hour of the day).
+	now time.Time
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
-	srv, err := sim.Start("127.0.0.1:0", sim.Options{})
+	clk := &clock{t: time.Now()}
+	simOpts := sim.Options{}
+	if !o.now.IsZero() {
+		clk.t = o.now
+		simOpts.Now = clk.Now
+	}
+	srv, err := sim.Start("127.0.0.1:0", simOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +341,6 @@ func newEnv(t testing.TB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
-	clk := &clock{t: time.Now()}
 	audit := &auditLog{}
 	pc := policy.Config{Secret: []byte("slack-test-token-secret-32-bytes!!"), Now: clk.Now, Audit: audit, Approvals: o.approvals}
 	if o.policyYAML != "" {
@@ -346,7 +354,11 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := tools.New(tools.Config{Client: client, Gate: gate, DefaultInstance: sim.DefaultInstanceID})
+	tc := tools.Config{Client: client, Gate: gate, DefaultInstance: sim.DefaultInstanceID}
+	if !o.now.IsZero() {
+		tc.Now = clk.Now
+	}
+	reg, err := tools.New(tc)
 	if err != nil {
 		t.Fatal(err)
 	}

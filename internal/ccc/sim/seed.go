@@ -227,18 +227,7 @@ func seedAgentsAndCalls(in *instance, r rng, def instanceDef, now time.Time) {
 		if isStuck {
 			shiftLen = max(shiftLen, offset+time.Hour)
 		}
-		var shifts []span
-		for k := 7; k >= 0; k-- {
-			from := now.Add(-offset - time.Duration(k)*24*time.Hour).Truncate(time.Second)
-			to := from.Add(shiftLen)
-			if to.Before(horizon) {
-				continue
-			}
-			if k == 0 && online {
-				to = now.Add(time.Hour) // still on shift
-			}
-			shifts = append(shifts, span{from, to})
-		}
+		shifts := rosterShifts(i, online, offset, shiftLen, now, horizon) // dayshape.go
 		in.shifts[u.UserID] = shifts
 		// Current state.
 		switch {
@@ -307,7 +296,7 @@ func seedAgentsAndCalls(in *instance, r rng, def instanceDef, now time.Time) {
 				if !c.Start.Before(horizon) {
 					calls = append(calls, c)
 				}
-				t = stop.Add(time.Duration(4+r.IntN(50)) * time.Minute)
+				t = stop.Add(callGap(r, stop))
 			}
 		}
 	}
@@ -327,6 +316,7 @@ func seedAgentsAndCalls(in *instance, r rng, def instanceDef, now time.Time) {
 		}
 		calls = append(calls, c)
 	}
+	calls = shapeDays(in, r, calls, now, horizon) // dayshape.go
 	sortCalls(calls)
 	base := 2_000_000_000 * int64(stream(in))
 	for i, c := range calls {

@@ -1,0 +1,85 @@
+package mcp
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"image"
+	"image/png"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/cccops/cccops/internal/ccc/sim"
+	"github.com/cccops/cccops/internal/chart"
+)
+
+func TestReportResourceIsAPNGWithItsSummary(t *testing.T) {
+	e := newEnv(t)
+	c := e.inProcess(t, false, nil)
+	ctx := context.Background()
+	tl, err := c.ListResourceTemplates(ctx, mcp.ListResourceTemplatesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, tm := range tl.ResourceTemplates {
+		found = found || (tm.URITemplate != nil && tm.URITemplate.Raw() == ReportURI && tm.MIMEType == "image/png")
+	}
+	if !found {
+		t.Fatalf("no %s template", ReportURI)
+	}
+	for _, period := range []string{"today", "7d"} {
+		var rr mcp.ReadResourceRequest
+		rr.Params.URI = "ccc://instances/" + sim.SecondInstanceID + "/report/" + period + ".png"
+		rd, err := c.ReadResource(ctx, rr)
+		if err != nil {
+			t.Fatalf("%s: %v", period, err)
+		}
+		if len(rd.Contents) != 2 {
+			t.Fatalf("%s: %d contents, want the PNG and its summary", period, len(rd.Contents))
+		}
+		blob, ok := rd.Contents[0].(mcp.BlobResourceContents)
+		if !ok || blob.MIMEType != "image/png" {
+			t.Fatalf("%s: first content %#v", period, rd.Contents[0])
+		}
+		raw, err := base64.StdEncoding.DecodeString(blob.Blob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(bytes.NewReader(raw))
+		if err != nil || img.Bounds() != image.Rect(0, 0, chart.Width, chart.Height) {
+			t.Fatalf("%s: PNG %v, %v", period, err, img)
+		}
+		text := rd.Contents[1].(mcp.TextResourceContents).Text
+		if !strings.Contains(text, sim.SecondInstanceID) || !strings.Contains(text, "calls offered") || !strings.Contains(text, "service level") {
+			t.Errorf("%s: summary %q", period, text)
+		}
+	}
+	// The reads went through the gate for this session's principal.
+	n := 0
+	for _, r := range e.auditRecords(t) {
+		if r.Action == "GetInstanceSummaryReportByInterval" && r.Args["InstanceId"] == sim.SecondInstanceID {
+			n++
+		}
+	}
+	if n < 2 {
+		t.Errorf("%d audited report reads, want one per chart at least", n)
+	}
+	// An empty period is a text that says so, not an empty chart.
+	var rr mcp.ReadResourceRequest
+	rr.Params.URI = reportURI(sim.DefaultInstanceID, "2020-01-01")
+	rd, err := c.ReadResource(ctx, rr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rd.Contents) != 1 || !strings.Contains(rd.Contents[0].(mcp.TextResourceContents).Text, "no calls in this period") {
+		t.Errorf("empty period: %#v", rd.Contents)
+	}
+	// A bad period is an error that says what to use.
+	rr.Params.URI = reportURI(sim.DefaultInstanceID, "lastweek")
+	if _, err := c.ReadResource(ctx, rr); err == nil || !strings.Contains(err.Error(), "today, yesterday, 7d") {
+		t.Errorf("bad period: %v", err)
+	}
+}
