@@ -112,7 +112,7 @@ func TestValidationErrorsAreWordsNotStructDumps(t *testing.T) {
 				}
 			}
 		}
-		check(map[string]any{"NoSuchParam": 1}, "NoSuchParam", "unknown parameter")
+		check(map[string]any{"NoSuchParam": 1}, "NoSuchParam", "no such parameter")
 		for _, p := range tl.Input().Props {
 			// The other required parameters are valid, so the error is
 			// about p.

@@ -209,6 +209,13 @@ func riskWords(t *tools.Tool, readOnly bool) string {
 // exampleValue is a placeholder of the parameter's type: an allowed value
 // of an enum, the minimum of a bounded integer, else <Name>.
 func exampleValue(p schema.Prop) any {
+	if p.Time && p.Type != "array" {
+		// Times take relative forms: an hour ago until now.
+		if strings.Contains(p.Name, "Stop") || strings.Contains(p.Name, "End") {
+			return "now"
+		}
+		return "1h"
+	}
 	one := func(typ string) any {
 		if len(p.Enum) > 0 {
 			return p.Enum[0]

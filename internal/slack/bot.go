@@ -146,6 +146,8 @@ func New(cfg Config) (*Bot, error) {
 		}
 		b.api = slack.New(cfg.BotToken, opts...)
 	}
+	// Replay memory lives in the gate's store: shared by every replica.
+	b.verifier.shared = b.reg.Gate().Once
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	if cfg.ApprovalsChannel != "" && b.api != nil {
 		b.watchers.Add(1)
@@ -225,6 +227,9 @@ func (b *Bot) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 		status := http.StatusUnauthorized
 		if errors.Is(err, ErrReplay) {
 			status = http.StatusConflict
+		}
+		if errors.Is(err, ErrStoreDown) {
+			status = http.StatusServiceUnavailable
 		}
 		b.log.Warn("slack request refused", "path", r.URL.Path, "reason", err.Error())
 		http.Error(w, err.Error(), status)

@@ -101,11 +101,6 @@ func exampleValue(p schema.Prop) string {
 // fix and the help command that lists the tool's parameters.
 func invalidArgs(te *tools.Error, usage string) *Message {
 	problem := te.Message
-	// The registry's text ends with a pointer for MCP clients ("describe
-	// the tool …"); Slack gives its own below.
-	if i := strings.Index(problem, "; describe the tool"); i >= 0 {
-		problem = problem[:i]
-	}
 	fix := "`/ccc help` shows the grammar."
 	switch {
 	case te.Tool != "" && te.Param != "":

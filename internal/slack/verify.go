@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,6 +20,7 @@ var (
 	ErrBadSignature     = errors.New("slack request signature does not match the signing secret")
 	ErrStale            = errors.New("slack request timestamp is outside the 300-second window")
 	ErrReplay           = errors.New("slack request was already received once (replay)")
+	ErrStoreDown        = errors.New("slack request refused: the replay memory (the shared store) cannot be reached, so a replay could not be told apart; Slack retries")
 	ErrBusy             = errors.New("slack request refused: too many requests inside the signature window to remember them all")
 )
 
@@ -37,6 +39,10 @@ const maxSeen = 200_000
 type Verifier struct {
 	secret []byte
 	now    func() time.Time
+	// shared, when set, remembers accepted signatures in the store every
+	// replica shares, so a request replayed to another replica is refused
+	// too; the local map is then not used.
+	shared func(ctx context.Context, kind, key string, expires time.Time) (bool, error)
 
 	mu   sync.Mutex
 	seen map[string]time.Time // signature → its timestamp
@@ -94,6 +100,16 @@ func (v *Verifier) Verify(h http.Header, body []byte) error {
 		return ErrBadSignature
 	}
 	key := string(got)
+	if v.shared != nil {
+		first, err := v.shared(context.Background(), "slack-signature", hex.EncodeToString(got), at.Add(SignatureWindow+time.Minute))
+		if err != nil {
+			return ErrStoreDown
+		}
+		if !first {
+			return ErrReplay
+		}
+		return nil
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if _, dup := v.seen[key]; dup {

@@ -107,7 +107,7 @@ func invalidArgs(t *Tool, err error) *Error {
 	if param == "InstanceId" {
 		msg += ". List instances with list_instances_of_user"
 	} else {
-		msg += ". Nothing was sent; describe the tool for its parameters"
+		msg += ". Nothing was sent"
 	}
 	return &Error{Kind: KindInvalidArgs, Tool: t.Name, Param: param, Message: msg}
 }
