@@ -222,8 +222,17 @@ func (w *world) env(extra ...string) []string {
 type bot struct {
 	cmd  *exec.Cmd
 	url  string
-	logs *bytes.Buffer
+	logs *syncBuf
 }
+
+// syncBuf is a buffer a process writes while the test reads it.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func freePort(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -240,7 +249,7 @@ func (w *world) startBot() *bot {
 	cmd := exec.Command(w.botBin)
 	cmd.Env = w.env("SLACK_ADDR="+addr, "SLACK_API_URL="+w.slack.srv.URL+"/api/", "SLACK_SIGNING_SECRET="+signingSecret,
 		"SLACK_BOT_TOKEN=xoxb-e2e", "SLACK_APPROVALS_CHANNEL="+approvals)
-	logs := &bytes.Buffer{}
+	logs := &syncBuf{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -464,5 +473,64 @@ func TestApprovalAcrossReplicasOnPostgres(t *testing.T) {
 	}
 	if st := signedRaw(t, botB, "/slack/commands", body, ts); st != http.StatusConflict {
 		t.Fatalf("the replay to replica B answered %d, want 409", st)
+	}
+}
+
+// A bot killed while CCC has the approved call: the store and the audit say
+// it may have run, and nothing runs it again by itself.
+func TestKillMidCallLeavesTheSendingRecord(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			setting := "sqlite:" + filepath.Join(t.TempDir(), "state.db")
+			if engine == "postgres" {
+				setting = pgtest.NewDatabase(t)
+			}
+			w := newWorld(t, setting)
+			b := w.startBot()
+			asst := w.assistant()
+			id := w.askReset(asst, "mallory")
+			waitFor(t, "the approval", func() bool { return w.slack.postsFor(id) == 1 })
+
+			w.sim.SetFaults(sim.Faults{HangRate: 1, HangFor: time.Minute, Only: []string{"ResetUserStatus"}})
+			ru := w.slack.responseURL()
+			if st := signedRaw(t, b, "/slack/interactions", clickBody("U1ALICE", "alice", "ccc_confirm", id, ru), time.Now().Unix()); st != http.StatusOK {
+				t.Fatalf("click: %d", st)
+			}
+			waitFor(t, "the reset to reach CCC", func() bool { return w.sim.Count("ResetUserStatus") == 1 })
+			b.kill() // kill -9 while CCC holds the call
+			w.sim.SetFaults(sim.Faults{})
+
+			state, text := w.approvalState(asst, id)
+			if state != "sending" || !strings.Contains(text, "may have run") {
+				t.Fatalf("after the kill: %s %q", state, text)
+			}
+			audit, _ := os.ReadFile(w.audit)
+			var sending, outcome int
+			for _, line := range strings.Split(strings.TrimSpace(string(audit)), "\n") {
+				var r map[string]any
+				if json.Unmarshal([]byte(line), &r) != nil || r["approval_id"] != id {
+					continue
+				}
+				switch r["result"] {
+				case "sending":
+					sending++
+				case "ok", "error":
+					outcome++
+				}
+			}
+			if sending != 1 || outcome != 0 {
+				t.Fatalf("audit for %s: %d sending and %d outcome lines, want 1 and 0", id, sending, outcome)
+			}
+			// A new bot names it at start, and runs nothing again.
+			b2 := w.startBot()
+			waitFor(t, "the start-up warning", func() bool { return strings.Contains(b2.logs.String(), "may have run") && strings.Contains(b2.logs.String(), id) })
+			if got := w.click(b2, "U1ALICE", "alice", "ccc_confirm", id); !strings.Contains(got, "already settled") {
+				t.Fatalf("a click after the crash: %s", got)
+			}
+			time.Sleep(time.Second)
+			if n := w.sim.Count("ResetUserStatus"); n != 1 {
+				t.Fatalf("ResetUserStatus reached CCC %d times, want 1", n)
+			}
+		})
 	}
 }

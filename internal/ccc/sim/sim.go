@@ -44,6 +44,9 @@ type Faults struct {
 	UnavailableRate float64       // share answered HTTP 503 ServiceUnavailable
 	HangRate        float64       // share that hang until HangFor elapses or the client goes away
 	HangFor         time.Duration // default 60s
+	// Only, when set, limits the faults (latency included) to these
+	// actions; other requests are answered normally.
+	Only []string
 }
 
 // Options configure a simulator. The zero value is usable.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,7 +77,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.counts[counted]++
 	s.cmu.Unlock()
 
-	f := s.pickFault()
+	f := s.pickFault(action)
 	if f.Latency > 0 && !s.wait(r.Context(), f.Latency) {
 		// The client left, or the simulator is closing: say so rather than
 		// answer an empty 200.
@@ -225,9 +226,12 @@ type pickedFault struct {
 // pickFault spreads each fault share evenly over the request stream: every
 // request adds the rate to an accumulator, and the fault fires whenever the
 // accumulator reaches one.
-func (s *Sim) pickFault() pickedFault {
+func (s *Sim) pickFault(action string) pickedFault {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
+	if len(s.faults.Only) > 0 && !slices.Contains(s.faults.Only, action) {
+		return pickedFault{}
+	}
 	p := pickedFault{Faults: s.faults}
 	rates := [3]float64{s.faults.HangRate, s.faults.UnavailableRate, s.faults.ThrottleRate}
 	kinds := [3]faultKind{faultHang, faultUnavailable, faultThrottle}
