@@ -523,7 +523,9 @@ func TestKillMidCallLeavesTheSendingRecord(t *testing.T) {
 			}
 			// A new bot names it at start, and runs nothing again.
 			b2 := w.startBot()
-			waitFor(t, "the start-up warning", func() bool { return strings.Contains(b2.logs.String(), "may have run") && strings.Contains(b2.logs.String(), id) })
+			waitFor(t, "the start-up warning", func() bool {
+				return strings.Contains(b2.logs.String(), "may have run") && strings.Contains(b2.logs.String(), id)
+			})
 			if got := w.click(b2, "U1ALICE", "alice", "ccc_confirm", id); !strings.Contains(got, "already settled") {
 				t.Fatalf("a click after the crash: %s", got)
 			}
