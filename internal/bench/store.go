@@ -49,6 +49,10 @@ type StoreSizes struct {
 	Calls          int // reads per store in the throughput run
 	Runs           int // the throughput run is cut into this many runs per store, interleaved
 	Writes         int // confirmed writes per store, interleaved (after Warmup/4 of each)
+	// Shared adds a second throughput run in which every client is one
+	// principal, so all draw on one rate-limit bucket (one agent's token
+	// making parallel calls): the store's worst case for contention.
+	Shared bool
 }
 
 // StoreFigures are one measurement of every engine, in Engines order.
@@ -59,6 +63,8 @@ type StoreFigures struct {
 	Read []Stats
 	// Load is the read with Sizes.Clients clients, closed loop.
 	Load []ThroughputResult
+	// Shared is the throughput run with one principal (when Sizes.Shared).
+	Shared []ThroughputResult
 	// Write is one confirmed write at the gate: Admit (Take, Now,
 	// Create, Get) → Pending, Admit with the token (Get, Move pending →
 	// approved, Move approved → sending) → Ticket, Done (Move sending →
@@ -114,7 +120,8 @@ func clientTokens(n int) map[string]string {
 
 // serveHTTPTokens is ServeHTTP with several tokens (one principal each).
 func (m *MCP) serveHTTPTokens(tokens map[string]string) error {
-	h, err := m.Server.HTTPHandler(mcp.HTTPConfig{Tokens: tokens})
+	// Each measurement opens sessions of its own and keeps them to the end.
+	h, err := m.Server.HTTPHandler(mcp.HTTPConfig{Tokens: tokens, MaxSessionsPerToken: 64})
 	if err != nil {
 		return err
 	}
@@ -148,8 +155,13 @@ func (s *Stores) Measure(ctx context.Context, z StoreSizes) (*StoreFigures, erro
 	if f.Read, err = s.readLatency(ctx, z.Rounds, z.Warmup); err != nil {
 		return nil, fmt.Errorf("read latency: %w", err)
 	}
-	if f.Load, err = s.readLoad(ctx, z.Clients, z.Calls, z.Runs); err != nil {
+	if f.Load, err = s.readLoad(ctx, z.Clients, z.Calls, z.Runs, false); err != nil {
 		return nil, fmt.Errorf("read throughput: %w", err)
+	}
+	if z.Shared {
+		if f.Shared, err = s.readLoad(ctx, z.Clients, z.Calls, z.Runs, true); err != nil {
+			return nil, fmt.Errorf("read throughput, one principal: %w", err)
+		}
 	}
 	if f.Write, err = s.confirmedWrites(ctx, z.Writes, max(z.Warmup/4, 5)); err != nil {
 		return nil, fmt.Errorf("confirmed writes: %w", err)
@@ -177,10 +189,11 @@ func (s *Stores) readLatency(ctx context.Context, rounds, warmup int) ([]Stats, 
 	return out, nil
 }
 
-// readLoad gives each engine its clients' sessions once, warms them, then
-// runs runs closed-loop runs of calls/runs reads per engine, the engines
-// taking turns (each run starts with the next engine), and sums them.
-func (s *Stores) readLoad(ctx context.Context, clients, calls, runs int) ([]ThroughputResult, error) {
+// readLoad gives each engine its clients' sessions once (as one principal
+// when shared, else one each), warms them, then runs runs closed-loop runs
+// of calls/runs reads per engine, the engines taking turns (each run
+// starts with the next engine), and sums them.
+func (s *Stores) readLoad(ctx context.Context, clients, calls, runs int, shared bool) ([]ThroughputResult, error) {
 	n := len(s.Engines)
 	type timed struct {
 		call CallFunc
@@ -189,7 +202,11 @@ func (s *Stores) readLoad(ctx context.Context, clients, calls, runs int) ([]Thro
 	sess := make([][]*timed, n)
 	for i := range n {
 		for c := range clients {
-			call, err := s.session(ctx, i, c)
+			as := c
+			if shared {
+				as = 0
+			}
+			call, err := s.session(ctx, i, as)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", s.Engines[i].Name, err)
 			}

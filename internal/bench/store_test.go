@@ -28,13 +28,13 @@ func measureStores(t *testing.T, engines []StoreEngine) *StoreFigures {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	z := StoreSizes{Rounds: 10, Warmup: 8, Clients: clients, Calls: 30, Runs: 2, Writes: 6}
+	z := StoreSizes{Rounds: 10, Warmup: 8, Clients: clients, Calls: 30, Runs: 2, Writes: 6, Shared: true}
 	f, err := s.Measure(context.Background(), z)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Read) != len(engines) || len(f.Load) != len(engines) || len(f.Write) != len(engines) {
-		t.Fatalf("figures for %d/%d/%d engines, want %d", len(f.Read), len(f.Load), len(f.Write), len(engines))
+	if len(f.Read) != len(engines) || len(f.Load) != len(engines) || len(f.Shared) != len(engines) || len(f.Write) != len(engines) {
+		t.Fatalf("figures for %d/%d/%d/%d engines, want %d", len(f.Read), len(f.Load), len(f.Shared), len(f.Write), len(engines))
 	}
 	writeWarmup := max(z.Warmup/4, 5)
 	for i, e := range engines {
@@ -46,6 +46,9 @@ func measureStores(t *testing.T, engines []StoreEngine) *StoreFigures {
 		}
 		if l := f.Load[i]; l.Calls != z.Calls || l.Clients != clients || l.PerSec <= 0 || l.Latency.P50 <= 0 {
 			t.Errorf("%s: throughput %+v, want %d calls by %d clients", e.Name, l, z.Calls, clients)
+		}
+		if l := f.Shared[i]; l.Calls != z.Calls || l.PerSec <= 0 {
+			t.Errorf("%s: throughput with one principal %+v, want %d calls", e.Name, l, z.Calls)
 		}
 		if f.Write[i].N != z.Writes || f.Write[i].P50 <= 0 {
 			t.Errorf("%s: write latency %+v from %d writes", e.Name, f.Write[i], z.Writes)
