@@ -58,6 +58,7 @@ type options struct {
 	groupsClaim   string
 	publicURL     string
 	opsAddr       string
+	approvalWait  time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -84,6 +85,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.groupsClaim, "oauth-groups-claim", oauth.DefaultGroupsClaim, "access-token claim whose values are the policy's groups (a dotted path such as realm_access.roles reaches into an object) [CCC_OAUTH_GROUPS_CLAIM]")
 	fs.StringVar(&o.opsAddr, "ops-addr", "", "serve /healthz, /readyz and /metrics on this address instead (HTTP mode: default on --addr; stdio: only when set); /metrics wants CCC_METRICS_TOKEN or a loopback client [CCC_OPS_ADDR]")
 	fs.StringVar(&o.publicURL, "public-url", "", "the URL clients reach the MCP endpoint at, when a proxy is in front, e.g. https://mcp.example.com/mcp [CCC_MCP_PUBLIC_URL]")
+	fs.DurationVar(&o.approvalWait, "approval-wait", 0, "how long a call that becomes an approval in Slack waits for a quick yes before it answers pending, with progress notifications; 0 answers pending at once [CCC_APPROVAL_WAIT]")
 	if err := app.ApplyEnv(fs); err != nil {
 		return nil, err
 	}
@@ -105,6 +107,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		if d.v <= 0 {
 			return nil, fmt.Errorf("--%s %s: give a positive duration such as 30s or 5m", d.name, d.v)
 		}
+	}
+	if o.approvalWait < 0 {
+		return nil, fmt.Errorf("--approval-wait %s: give 0 (answer pending at once) or a positive duration such as 30s", o.approvalWait)
 	}
 	for _, n := range []struct {
 		name string
@@ -176,7 +181,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
-	srv, err := mcp.New(mcp.Options{Registry: a.Registry, Backend: a.Backend, Gateway: o.gateway, OutputSchemas: o.outputSchemas, Logger: logger})
+	srv, err := mcp.New(mcp.Options{Registry: a.Registry, Backend: a.Backend, Gateway: o.gateway, OutputSchemas: o.outputSchemas, ApprovalWait: o.approvalWait, Logger: logger})
 	if err != nil {
 		return err
 	}

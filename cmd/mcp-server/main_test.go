@@ -418,3 +418,20 @@ func TestPipedRequestsAreAnsweredBeforeExit(t *testing.T) {
 		t.Fatalf("answers:\n%s", out)
 	}
 }
+
+func TestApprovalWaitFlagAndEnvironment(t *testing.T) {
+	o, err := parseFlags(nil, io.Discard)
+	if err != nil || o.approvalWait != 0 {
+		t.Fatalf("default: %v, %v (want 0: answer pending at once)", o.approvalWait, err)
+	}
+	t.Setenv("CCC_APPROVAL_WAIT", "45s")
+	if o, err = parseFlags(nil, io.Discard); err != nil || o.approvalWait != 45*time.Second {
+		t.Fatalf("CCC_APPROVAL_WAIT=45s: %v, %v", o.approvalWait, err)
+	}
+	if o, err = parseFlags([]string{"--approval-wait", "10s"}, io.Discard); err != nil || o.approvalWait != 10*time.Second {
+		t.Fatalf("the flag wins over the environment: %v, %v", o.approvalWait, err)
+	}
+	if _, err = parseFlags([]string{"--approval-wait", "-1s"}, io.Discard); err == nil || !strings.Contains(err.Error(), "--approval-wait") || !strings.Contains(err.Error(), "30s") {
+		t.Fatalf("a negative wait: %v", err)
+	}
+}

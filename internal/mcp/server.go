@@ -37,6 +37,9 @@ type Options struct {
 	// ConfirmWait bounds how long a confirmation prompt waits for an answer
 	// (default 2 minutes).
 	ConfirmWait time.Duration
+	// ApprovalWait is how long a call that becomes an approval in Slack
+	// waits for a quick yes before it answers pending (0: answer at once).
+	ApprovalWait time.Duration
 	// Version is reported as the server version.
 	Version string
 	Logger  *slog.Logger
@@ -56,6 +59,7 @@ type Server struct {
 	wait   time.Duration
 	inst   string
 	prompt int
+	tasks  taskTable // tasks.go: the MCP tasks that wait for approvals
 }
 
 // Local is the principal of a stdio session: whoever started the process.
@@ -83,6 +87,9 @@ func New(opts Options) (*Server, error) {
 	if opts.ConfirmWait <= 0 {
 		opts.ConfirmWait = DefaultConfirmWait
 	}
+	if opts.ApprovalWait < 0 {
+		return nil, fmt.Errorf("mcp: approval wait %s: use 0 (answer pending at once) or a positive duration", opts.ApprovalWait)
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -105,7 +112,7 @@ func New(opts Options) (*Server, error) {
 	}
 	hooks := &server.Hooks{}
 	hooks.AddBeforeCallTool(s.route)
-	s.mcp = server.NewMCPServer("cccops", opts.Version,
+	sopts := []server.ServerOption{
 		server.WithTitle("cccops — Alibaba Cloud Call Center"),
 		server.WithToolCapabilities(false),
 		server.WithPromptCapabilities(false),
@@ -116,7 +123,9 @@ func New(opts Options) (*Server, error) {
 		// validated by the registry (Invoke), which names the parameter
 		// and says what it expects, on every surface alike.
 		server.WithHooks(hooks),
-	)
+	}
+	sopts = append(sopts, s.taskOptions(hooks)...) // tasks.go
+	s.mcp = server.NewMCPServer("cccops", opts.Version, sopts...)
 	if opts.Gateway {
 		if err := s.addGateway(); err != nil {
 			return nil, err
