@@ -56,6 +56,7 @@ type options struct {
 	oauthIssuer   string
 	oauthAudience string
 	groupsClaim   string
+	slackClaim    string
 	publicURL     string
 	opsAddr       string
 }
@@ -81,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.auth, "auth", "tokens", "how HTTP clients authenticate: tokens (static bearer tokens), oauth (access tokens from --oauth-issuer), or both [CCC_MCP_AUTH]")
 	fs.StringVar(&o.oauthIssuer, "oauth-issuer", "", "trusted OAuth/OIDC issuer URL(s), comma-separated, each optionally alias=https://…; principals are oauth:<alias>:<sub> [CCC_OAUTH_ISSUER]")
 	fs.StringVar(&o.oauthAudience, "oauth-audience", "", "audience access tokens must carry; default: this server's resource URL [CCC_OAUTH_AUDIENCE]")
+	fs.StringVar(&o.slackClaim, "oauth-slack-claim", "", "access-token claim holding the person's Slack user id (U…), linking their assistant's requests to them for approvals in Slack; the policy file's link wins [CCC_OAUTH_SLACK_CLAIM]")
 	fs.StringVar(&o.groupsClaim, "oauth-groups-claim", oauth.DefaultGroupsClaim, "access-token claim whose values are the policy's groups (a dotted path such as realm_access.roles reaches into an object) [CCC_OAUTH_GROUPS_CLAIM]")
 	fs.StringVar(&o.opsAddr, "ops-addr", "", "serve /healthz, /readyz and /metrics on this address instead (HTTP mode: default on --addr; stdio: only when set); /metrics wants CCC_METRICS_TOKEN or a loopback client [CCC_OPS_ADDR]")
 	fs.StringVar(&o.publicURL, "public-url", "", "the URL clients reach the MCP endpoint at, when a proxy is in front, e.g. https://mcp.example.com/mcp [CCC_MCP_PUBLIC_URL]")
@@ -298,7 +300,7 @@ func serveHTTP(ctx context.Context, srv *mcp.Server, o *options, tokens map[stri
 		resource, err := resourceURL(o.publicURL, ln.Addr())
 		if err == nil {
 			rs, err = oauth.New(oauth.Config{Issuers: issuers, Resource: resource, Audience: o.oauthAudience,
-				GroupsClaim: o.groupsClaim, EndpointPath: mcp.DefaultPath, Logger: logger})
+				GroupsClaim: o.groupsClaim, SlackClaim: o.slackClaim, EndpointPath: mcp.DefaultPath, Logger: logger})
 		}
 		if err != nil {
 			ln.Close()
