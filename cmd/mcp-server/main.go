@@ -70,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "HTTP listen address; the endpoint is /mcp [CCC_MCP_ADDR]")
 	fs.BoolVar(&o.gateway, "gateway", false, "list 3 tools (find_actions, describe_action, call_action) instead of 89 [CCC_MCP_GATEWAY]")
 	fs.BoolVar(&o.outputSchemas, "output-schemas", false, "publish each tool's output schema [CCC_MCP_OUTPUT_SCHEMAS]")
+	fs.StringVar(&o.app.StructuredContent, "structured-content", "on", "on: results carry structuredContent beside their text; off: text only, for clients that ignore structured content (the data is not paid for twice) [CCC_MCP_STRUCTURED_CONTENT]")
 	fs.StringVar(&o.origins, "allowed-origins", "", "comma-separated browser origins allowed to call over HTTP; any other Origin gets 403 [CCC_MCP_ALLOWED_ORIGINS]")
 	fs.DurationVar(&o.sessionIdle, "session-idle", mcp.DefaultSessionIdle, "end HTTP sessions idle this long [CCC_MCP_SESSION_IDLE]")
 	fs.DurationVar(&o.headerTimeout, "header-timeout", mcp.DefaultHeaderTimeout, "HTTP: time a client has to send a request's headers [CCC_MCP_HEADER_TIMEOUT]")
@@ -94,6 +95,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q; flags start with --", fs.Args())
+	}
+	switch o.app.StructuredContent {
+	case "on":
+	case "off":
+		o.app.NoStructured = true
+		if o.outputSchemas {
+			return nil, errors.New("--structured-content off with --output-schemas: a tool that publishes an output schema must return structured content; drop one of them")
+		}
+	default:
+		return nil, fmt.Errorf("--structured-content %q: use on or off", o.app.StructuredContent)
 	}
 	switch o.transport {
 	case "stdio", "http":

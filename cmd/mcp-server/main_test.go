@@ -418,3 +418,39 @@ func TestPipedRequestsAreAnsweredBeforeExit(t *testing.T) {
 		t.Fatalf("answers:\n%s", out)
 	}
 }
+
+// --structured-content off: the text carries the result, structuredContent
+// is not sent; a bad value or a clash with --output-schemas is refused.
+func TestStructuredContentOff(t *testing.T) {
+	ask := func(args ...string) string {
+		cmd := exec.Command(binary(t), append([]string{"--backend", "sim", "--audit", "off"}, args...)...)
+		cmd.Env = childEnv()
+		cmd.Stdin = strings.NewReader(strings.Join([]string{
+			`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"0"}}}`,
+			`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+			`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_agent_states","arguments":{"State":"Talking","PageSize":5}}}`,
+		}, "\n") + "\n")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.Contains(l, `"id":2,`) {
+				return l
+			}
+		}
+		t.Fatalf("no answer:\n%s", out)
+		return ""
+	}
+	if on := ask(); !strings.Contains(on, `"structuredContent"`) {
+		t.Fatalf("default: no structuredContent: %s", on)
+	}
+	if off := ask("--structured-content", "off"); strings.Contains(off, `"structuredContent"`) || !strings.Contains(off, "Talking") {
+		t.Fatalf("off: %s", off)
+	}
+	for _, bad := range [][]string{{"--structured-content", "maybe"}, {"--structured-content", "off", "--output-schemas"}, {"--time-zone", "Mars/Olympus"}} {
+		if _, errOut, code := runBin(t, childEnv(), append([]string{"--backend", "sim", "--list-tools"}, bad...)...); code == 0 || !strings.Contains(errOut, bad[0]) {
+			t.Errorf("%v: exit %d, %s", bad, code, errOut)
+		}
+	}
+}
