@@ -530,14 +530,18 @@ func (g *Gate) Withdraw(ctx context.Context, w Withdrawal) (*store.Request, erro
 	if err != nil {
 		return nil, &Refusal{Code: CodeUnavailable, Message: unavailable, cause: err}
 	}
+	refused := func(msg string) (*store.Request, error) {
+		g.recordEnd(req, w.By, ResultRefused, "refused to "+w.By.ID+": "+msg)
+		return req, &Refusal{Code: RefusedPrincipal, Request: req, Message: msg}
+	}
 	switch w.To {
 	case store.Declined, store.Cancelled:
 		if w.By.ID != req.Requester && g.MayApprove(req, w.By) != "" {
-			return req, &Refusal{Code: RefusedPrincipal, Request: req, Message: fmt.Sprintf("only %s, who asked, or someone who may approve it can cancel this request", req.Requester)}
+			return refused(fmt.Sprintf("only %s, who asked, or someone who may approve it can cancel this request", req.Requester))
 		}
 	case store.Denied:
 		if why := g.MayApprove(req, w.By); why != "" && w.By.ID != req.Requester {
-			return req, &Refusal{Code: RefusedPrincipal, Request: req, Message: strings.Replace(why, "approve", "deny", 1)}
+			return refused(strings.Replace(why, "approve", "deny", 1))
 		}
 	default:
 		return req, fmt.Errorf("policy: a request cannot be withdrawn to %q", w.To)
