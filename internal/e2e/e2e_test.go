@@ -536,3 +536,41 @@ func TestKillMidCallLeavesTheSendingRecord(t *testing.T) {
 		})
 	}
 }
+
+// The rate limit is one budget per principal across replicas sharing the
+// store: 6 calls a minute, spent on two MCP processes, and the seventh is
+// refused on either.
+func TestRateLimitHoldsAcrossReplicasOnPostgres(t *testing.T) {
+	w := newWorld(t, pgtest.NewDatabase(t))
+	start := func() *client.Client {
+		c, err := client.NewStdioMCPClient(w.mcpBin, w.env("CCC_RATE_LIMIT=6"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		var init mcp.InitializeRequest
+		init.Params.ClientInfo = mcp.Implementation{Name: "e2e", Version: "1"}
+		if _, err := c.Initialize(ctx, init); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a, b := start(), start()
+	for i := range 6 {
+		c := a
+		if i%2 == 1 {
+			c = b
+		}
+		if res, text := callTool(t, c, "list_agent_states", map[string]any{"PageSize": 5}); res.IsError {
+			t.Fatalf("call %d refused: %s", i+1, text)
+		}
+	}
+	for name, c := range map[string]*client.Client{"A": a, "B": b} {
+		res, text := callTool(t, c, "list_agent_states", map[string]any{"PageSize": 5})
+		if !res.IsError || !strings.Contains(text, "rate limit") {
+			t.Errorf("seventh call on replica %s: %v %s", name, res.IsError, text)
+		}
+	}
+}
