@@ -574,3 +574,32 @@ func TestRateLimitHoldsAcrossReplicasOnPostgres(t *testing.T) {
 		}
 	}
 }
+
+// /ccc reset previewed by one bot process, the bot killed, the click
+// delivered to the next one on the same file: it settles as if nothing
+// happened.
+func TestSlackPreviewSurvivesARestartOnSQLite(t *testing.T) {
+	w := newWorld(t, "sqlite:"+filepath.Join(t.TempDir(), "state.db"))
+	b1 := w.startBot()
+	ru := w.slack.responseURL()
+	form := url.Values{"command": {"/ccc"}, "text": {"reset mallory"}, "team_id": {"T1"}, "user_id": {"U1ALICE"}, "user_name": {"alice"},
+		"channel_id": {"C1"}, "response_url": {ru}, "trigger_id": {"1.2.3"}}
+	if st := signed(t, b1, "/slack/commands", form); st != http.StatusOK {
+		t.Fatalf("/ccc reset: %d", st)
+	}
+	preview := w.slack.answer(t, ru)
+	i := strings.Index(preview, `"value":"cfm_`)
+	if i < 0 || !strings.Contains(preview, "ccc_confirm") {
+		t.Fatalf("no preview with a Confirm button: %s", preview)
+	}
+	id := preview[i+len(`"value":"`):]
+	id = id[:strings.IndexByte(id, '"')]
+	b1.kill()
+	b2 := w.startBot()
+	if got := w.click(b2, "U1ALICE", "alice", "ccc_confirm", id); !strings.Contains(got, "Reset by") {
+		t.Fatalf("the click after the restart: %s", got)
+	}
+	if n := w.sim.Count("ResetUserStatus"); n != 1 {
+		t.Fatalf("ResetUserStatus ran %d times, want once", n)
+	}
+}
