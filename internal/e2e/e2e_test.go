@@ -317,9 +317,9 @@ func (w *world) click(b *bot, user, name, action, id string) string {
 }
 
 // assistant is an MCP client over stdio that declares no elicitation.
-func (w *world) assistant() *client.Client {
+func (w *world) assistant(env ...string) *client.Client {
 	t := w.t
-	c, err := client.NewStdioMCPClient(w.mcpBin, w.env())
+	c, err := client.NewStdioMCPClient(w.mcpBin, w.env(env...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -542,22 +542,7 @@ func TestKillMidCallLeavesTheSendingRecord(t *testing.T) {
 // refused on either.
 func TestRateLimitHoldsAcrossReplicasOnPostgres(t *testing.T) {
 	w := newWorld(t, pgtest.NewDatabase(t))
-	start := func() *client.Client {
-		c, err := client.NewStdioMCPClient(w.mcpBin, w.env("CCC_RATE_LIMIT=6"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		var init mcp.InitializeRequest
-		init.Params.ClientInfo = mcp.Implementation{Name: "e2e", Version: "1"}
-		if _, err := c.Initialize(ctx, init); err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	a, b := start(), start()
+	a, b := w.assistant("CCC_RATE_LIMIT=6"), w.assistant("CCC_RATE_LIMIT=6")
 	for i := range 6 {
 		c := a
 		if i%2 == 1 {
