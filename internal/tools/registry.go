@@ -29,6 +29,9 @@ type Config struct {
 	DefaultInstance string
 	// Timeout bounds each CCC call made by Invoke (default 30 s).
 	Timeout time.Duration
+	// StuckAfter: holding any state but Ready or Offline longer than this
+	// counts as stuck (default DefaultStuckAfter); see stuck.go.
+	StuckAfter time.Duration
 	// Filter limits which tools are listed and callable.
 	Filter Filter
 	Logger *slog.Logger
