@@ -345,8 +345,12 @@ func (ix *searchIndex) rank(query string) []string {
 		}
 		// A query that is nearly this tool's name (list_agent_state,
 		// reset_usr_status) means this tool.
-		if dist := editDistance(q, d.stem); q != "" && dist <= max(2, len(d.stem)/6) {
-			s = s*1.5 + 10/float64(1+dist)
+		// (The length difference bounds the distance, so most names are
+		// ruled out without computing it.)
+		if limit := max(2, len(d.stem)/6); q != "" && abs(len(q)-len(d.stem)) <= limit {
+			if dist := editDistance(q, d.stem); dist <= limit {
+				s = s*1.5 + 10/float64(1+dist)
+			}
 		}
 		if s *= d.prior; s > 0 {
 			hits = append(hits, hit{d.name, s, i})
@@ -382,6 +386,7 @@ func (ix *searchIndex) nearest(w string) (string, float64) {
 		switch {
 		case strings.HasPrefix(term, w):
 			score = 0.7
+		case abs(len(w)-len(term)) > maxDist:
 		default:
 			if d := editDistance(w, term); d <= maxDist {
 				score = 0.8 - 0.3*float64(d-1)
@@ -394,6 +399,13 @@ func (ix *searchIndex) nearest(w string) (string, float64) {
 		}
 	}
 	return best, bestScore
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // stopWords carry no meaning for the search.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cccops/cccops/internal/ccc"
+	"github.com/cccops/cccops/internal/ccc/sim"
 	"github.com/cccops/cccops/internal/policy"
 	"github.com/cccops/cccops/internal/tools"
 )
@@ -176,4 +178,33 @@ func toolNames(ts []*tools.Tool) []string {
 		out[i] = t.Name
 	}
 	return out
+}
+
+// BenchmarkFind measures one search of the catalog (the index is built
+// once per process, before the timer).
+func BenchmarkFind(b *testing.B) {
+	srv, err := sim.Start("127.0.0.1:0", sim.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	client, err := ccc.New(ccc.Config{Endpoint: srv.URL, Credentials: ccc.Credentials{Mode: ccc.CredAccessKey, AccessKeyID: sim.DefaultAccessKeyID, AccessKeySecret: sim.DefaultAccessKeySecret}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	gate, err := policy.New(policy.Config{Secret: []byte("test-secret-of-at-least-32-bytes!!")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg, err := tools.New(tools.Config{Client: client, Gate: gate})
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg.Find("warm up", 5)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		reg.Find(findCases[i%len(findCases)].q, 10)
+	}
 }
