@@ -24,6 +24,7 @@ import (
 	"github.com/cccops/cccops/internal/app"
 	"github.com/cccops/cccops/internal/ops"
 	"github.com/cccops/cccops/internal/slack"
+	"github.com/cccops/cccops/internal/tools"
 )
 
 func main() {
@@ -59,7 +60,7 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 	opsAddr := fs.String("ops-addr", "", "serve /healthz, /readyz and /metrics on this address instead of --addr (e.g. an internal interface, in Socket Mode or behind a public URL); /metrics wants CCC_METRICS_TOKEN or a loopback client [SLACK_OPS_ADDR]")
 	apiURL := fs.String("slack-api-url", slack.DefaultAPIURL, "Slack Web API base URL; override only for tests [SLACK_API_URL]")
 	stuck := new(time.Duration)
-	app.PositiveDurationVar(fs, stuck, "stuck-after", 2*time.Hour, "flag agents holding a state other than Ready/Offline longer than this [SLACK_STUCK_AFTER]")
+	app.PositiveDurationVar(fs, stuck, "stuck-after", tools.DefaultStuckAfter, "flag agents holding a state other than Ready/Offline longer than this [SLACK_STUCK_AFTER]")
 	app.SetUsage(fs, "Usage of slackbot: serves the /ccc Slack command (README.md, section \"Slack bot\").", slackEnv)
 	if err := app.ApplyEnv(fs); err != nil {
 		return err
@@ -86,6 +87,7 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 
 	metrics := ops.NewMetrics()
 	cfg.Observe = metrics.Observe
+	cfg.StuckAfter = *stuck // the registry's one stuck rule, for the board, the status and reset previews
 	a, err := app.Open(cfg)
 	if err != nil {
 		return err
@@ -117,7 +119,7 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 		log.Info("/metrics answers only clients on this machine; set " + ops.MetricsTokenEnv + " (a bearer token) for a remote scraper")
 	}
 	bot, err := slack.New(slack.Config{Registry: a.Registry, SigningSecret: signing, BotToken: botToken, AppToken: appToken,
-		APIURL: *apiURL, StuckAfter: *stuck, Logger: log, Ops: opsHandler, ApprovalsChannel: approvals})
+		APIURL: *apiURL, Logger: log, Ops: opsHandler, ApprovalsChannel: approvals})
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,7 @@ type Config struct {
 	RateLimit      int // calls per minute per principal; -1 → no limit; 0 (only in code) → DefaultRateLimit
 	ExternalLimit  int // external-class calls per hour per principal; -1 → no limit; 0 (only in code) → DefaultExternalLimit
 	Filter         tools.Filter
+	StuckAfter     time.Duration // the registry's stuck threshold; 0 → tools.DefaultStuckAfter
 	Logger         *slog.Logger
 	Observe        func(policy.Record) // sees every gate record (metrics); see policy.Config
 
@@ -331,7 +332,7 @@ func Open(cfg Config) (*App, error) {
 		}
 		results.Zone = loc
 	}
-	reg, err := tools.New(tools.Config{Client: client, Gate: gate, DefaultInstance: cfg.Instance, Timeout: cfg.CallTimeout, Filter: cfg.Filter, Logger: cfg.Logger, Results: results})
+	reg, err := tools.New(tools.Config{Client: client, Gate: gate, DefaultInstance: cfg.Instance, Timeout: cfg.CallTimeout, Filter: cfg.Filter, StuckAfter: cfg.StuckAfter, Logger: cfg.Logger, Results: results})
 	if err != nil {
 		return fail(err)
 	}
