@@ -24,7 +24,6 @@ import (
 	"github.com/cccops/cccops/internal/app"
 	"github.com/cccops/cccops/internal/ops"
 	"github.com/cccops/cccops/internal/slack"
-	"github.com/cccops/cccops/internal/tools"
 )
 
 func main() {
@@ -59,9 +58,13 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 	addr := fs.String("addr", "127.0.0.1:3000", "HTTP listen address for /slack/commands, /slack/interactions and the operations endpoints /healthz, /readyz, /metrics [SLACK_ADDR]")
 	opsAddr := fs.String("ops-addr", "", "serve /healthz, /readyz and /metrics on this address instead of --addr (e.g. an internal interface, in Socket Mode or behind a public URL); /metrics wants CCC_METRICS_TOKEN or a loopback client [SLACK_OPS_ADDR]")
 	apiURL := fs.String("slack-api-url", slack.DefaultAPIURL, "Slack Web API base URL; override only for tests [SLACK_API_URL]")
-	stuck := new(time.Duration)
-	app.PositiveDurationVar(fs, stuck, "stuck-after", tools.DefaultStuckAfter, "flag agents holding a state other than Ready/Offline longer than this [SLACK_STUCK_AFTER]")
 	app.SetUsage(fs, "Usage of slackbot: serves the /ccc Slack command (README.md, section \"Slack bot\").", slackEnv)
+	// SLACK_STUCK_AFTER is the bot's older name of the shared CCC_STUCK_AFTER.
+	if v := os.Getenv("SLACK_STUCK_AFTER"); v != "" && os.Getenv("CCC_STUCK_AFTER") == "" {
+		if err := fs.Set("stuck-after", v); err != nil {
+			return fmt.Errorf("SLACK_STUCK_AFTER=%q: %v (see --stuck-after in -h)", v, err)
+		}
+	}
 	if err := app.ApplyEnv(fs); err != nil {
 		return err
 	}
@@ -87,7 +90,6 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 
 	metrics := ops.NewMetrics()
 	cfg.Observe = metrics.Observe
-	cfg.StuckAfter = *stuck // the registry's one stuck rule, for the board, the status and reset previews
 	a, err := app.Open(cfg)
 	if err != nil {
 		return err
@@ -148,7 +150,7 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	log.Info("slackbot ready", "mode", mode, "addr", ln.Addr().String(), "backend", a.Backend, "instance", a.Registry.DefaultInstance(), "stuck_after", stuck.String())
+	log.Info("slackbot ready", "mode", mode, "addr", ln.Addr().String(), "backend", a.Backend, "instance", a.Registry.DefaultInstance(), "stuck_after", a.Registry.StuckAfter().String())
 
 	select {
 	case <-ctx.Done():
