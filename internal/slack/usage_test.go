@@ -148,7 +148,7 @@ func TestBoardSaysTheStuckRuleOnce(t *testing.T) {
 	}
 	for _, w := range []string{"*Mallory Zhao (mallory, ext 8001011)* — Talking for 5h12m (abnormal)",
 		"*Rupert Liu (rupert, ext 8001015)* — Break for 7h (over the 2h threshold)",
-		"• *abnormal*: " + esc(tools.StuckRule), "• *over the threshold*: any state but Ready/Offline held longer than 2h",
+		"• *abnormal*: " + esc(tools.StuckRule), "• *over the threshold*: any state but Ready or Offline held longer than 2h; a normal state, so only a reset that names the agent clears it",
 		"Only a reset by name clears rupert", "blanket ResetUserStatus"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("board lacks %q:\n%s", w, got)

@@ -67,13 +67,15 @@ func TestCallReportForOneSkillGroupAddsUpToItsRows(t *testing.T) {
 }
 
 func TestInstanceStatusUsesTheBoardsStuckAgents(t *testing.T) {
-	e := newEnv(t, policy.Config{}, tools.Filter{})
+	// Late afternoon in Shanghai (and mid-morning UTC): "today" has calls.
+	at := time.Date(2026, 3, 2, 10, 30, 0, 0, time.UTC)
+	e := newEnvAt(t, policy.Config{}, tools.Filter{}, func() time.Time { return at })
 	ctx := context.Background()
-	st, err := e.reg.InstanceStatus(ctx, alice, "", 2*time.Hour)
+	st, err := e.reg.InstanceStatus(ctx, alice, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	board, err := e.reg.AgentBoard(ctx, alice, "", "stuck", "", 2*time.Hour)
+	board, err := e.reg.AgentBoard(ctx, alice, "", "stuck", "")
 	if err != nil {
 		t.Fatal(err)
 	}
