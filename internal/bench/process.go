@@ -19,17 +19,13 @@ import (
 // BuildMCPServer compiles cmd/mcp-server of the module that holds the
 // working directory into dir and returns the binary's path.
 func BuildMCPServer(ctx context.Context, dir string) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	root, err := moduleRoot(ctx)
 	if err != nil {
-		return "", fmt.Errorf("find the module (run from inside the cccops checkout): %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside a Go module: run from the cccops checkout, or pass a built mcp-server binary")
+		return "", err
 	}
 	bin := filepath.Join(dir, "mcp-server")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/mcp-server")
-	cmd.Dir = filepath.Dir(gomod)
+	cmd.Dir = root
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/mcp-server: %v\n%s", err, msg)
 	}
@@ -49,6 +45,11 @@ type ProcessResult struct {
 	ListBytes int
 	// Tools is how many tools it listed.
 	Tools int
+	// Listed is the tools array of the answer, one JSON object per tool.
+	Listed []json.RawMessage
+	// CalledRSS is the resident set after one tools/call and another idle
+	// pause (MeasureStartThenCall only).
+	CalledRSS int64
 }
 
 // SanitizedEnv is the environment of a measured child: the parent's,
@@ -70,6 +71,13 @@ func SanitizedEnv(extra ...string) []string {
 // first tools/list answer, waits idle, reads its RSS from /proc, then closes
 // its input and waits for it to exit.
 func MeasureStart(ctx context.Context, bin string, args []string, idle time.Duration) (ProcessResult, error) {
+	return MeasureStartThenCall(ctx, bin, args, idle, "", nil)
+}
+
+// MeasureStartThenCall is MeasureStart, and then, when tool is not empty,
+// one tools/call of tool with args (which must succeed), another idle
+// pause and a second RSS reading (CalledRSS).
+func MeasureStartThenCall(ctx context.Context, bin string, args []string, idle time.Duration, tool string, toolArgs map[string]any) (ProcessResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second+idle)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
@@ -126,6 +134,7 @@ func MeasureStart(ctx context.Context, bin string, args []string, idle time.Dura
 		return fail("tools/list", errors.New("the list is paged; the byte count would cover only the first page"))
 	}
 	res.Tools = len(list.Result.Tools)
+	res.Listed = list.Result.Tools
 	select {
 	case <-time.After(idle):
 	case <-ctx.Done():
@@ -133,6 +142,36 @@ func MeasureStart(ctx context.Context, bin string, args []string, idle time.Dura
 	}
 	if res.IdleRSS, err = ReadRSS(cmd.Process.Pid); err != nil {
 		return fail("read RSS", err)
+	}
+	if tool != "" {
+		call, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+			"params": map[string]any{"name": tool, "arguments": toolArgs}})
+		if err != nil {
+			return fail("tools/call", err)
+		}
+		if err := send(string(call)); err != nil {
+			return fail("send tools/call", err)
+		}
+		line, err := readAnswer(r, 3)
+		if err != nil {
+			return fail("tools/call", err)
+		}
+		var ans struct {
+			Result struct {
+				IsError bool `json:"isError"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal(line, &ans); err != nil || ans.Result.IsError {
+			return fail("tools/call "+tool, fmt.Errorf("not a success: %.300s", line))
+		}
+		select {
+		case <-time.After(idle):
+		case <-ctx.Done():
+			return fail("idle", ctx.Err())
+		}
+		if res.CalledRSS, err = ReadRSS(cmd.Process.Pid); err != nil {
+			return fail("read RSS", err)
+		}
 	}
 	_ = stdin.Close()
 	done := make(chan error, 1)
