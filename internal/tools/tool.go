@@ -69,7 +69,7 @@ func (t *Tool) Input() *schema.Schema { return t.parts().input }
 // outShape is the shaped response shape; isPaged says whether the answer
 // pages.
 func (t *Tool) outShape() *spec.Schema { return t.parts().output }
-func (t *Tool) isPaged() bool           { return t.parts().paged }
+func (t *Tool) isPaged() bool          { return t.parts().paged }
 
 // HasParam reports whether the tool takes the named parameter.
 func (t *Tool) HasParam(name string) bool {
