@@ -40,30 +40,34 @@ func startVsFloor(ctx context.Context, o *options, bin string, r *report) error 
 	if err := bench.CheckSameTools(first.Listed, ff.Listed); err != nil {
 		return fmt.Errorf("the floor does not list what cmd/mcp-server lists: %w", err)
 	}
-	var ours, base []time.Duration
+	var ours, base, oursCPU, baseCPU []time.Duration
 	var oursRSS, baseRSS, calledRSS []int64
 	for i := 0; i < o.starts; i++ {
 		res, err := bench.MeasureStartThenCall(ctx, bin, args, o.idle, "get_instance", map[string]any{})
 		if err != nil {
 			return fmt.Errorf("default mode, embedded simulator: %w", err)
 		}
-		ours, oursRSS, calledRSS = append(ours, res.StartToList), append(oursRSS, res.IdleRSS), append(calledRSS, res.CalledRSS)
+		ours, oursCPU = append(ours, res.StartToList), append(oursCPU, res.CPUToList)
+		oursRSS, calledRSS = append(oursRSS, res.IdleRSS), append(calledRSS, res.CalledRSS)
 		fres, err := bench.MeasureStart(ctx, floor, nil, o.idle)
 		if err != nil {
 			return fmt.Errorf("floor: %w", err)
 		}
-		base, baseRSS = append(base, fres.StartToList), append(baseRSS, fres.IdleRSS)
+		base, baseCPU, baseRSS = append(base, fres.StartToList), append(baseCPU, fres.CPUToList), append(baseRSS, fres.IdleRSS)
 	}
 	so, sb := bench.Summarize(ours), bench.Summarize(base)
-	ratio := bench.Ratio(so.P50, sb.P50)
+	co, cb := bench.Summarize(oursCPU), bench.Summarize(baseCPU)
+	ratio, cpuRatio := bench.Ratio(so.P50, sb.P50), bench.Ratio(co.P50, cb.P50)
 	r.section(fmt.Sprintf("Default start (stdio, embedded simulator) against the floor, %d interleaved starts each, RSS after %v idle", o.starts, o.idle))
-	r.row("  server", "tools", "tools/list bytes", "start p50", "start max", "p50 ratio", "idle RSS (median)", "after one tools/call")
+	r.row("  server", "tools", "tools/list bytes", "start p50", "start max", "p50 ratio", "CPU to list p50", "CPU ratio", "idle RSS (median)", "after one tools/call")
 	r.row("  cmd/mcp-server, embedded simulator", fmt.Sprint(first.Tools), fmt.Sprint(first.ListBytes), ms(so.P50), ms(so.Max),
-		fmt.Sprintf("%.2f", ratio), mb(median(oursRSS)), mb(median(calledRSS)))
+		fmt.Sprintf("%.2f", ratio), ms(co.P50), fmt.Sprintf("%.2f", cpuRatio), mb(median(oursRSS)), mb(median(calledRSS)))
 	r.row("  floor: bare mcp-go, same tools", fmt.Sprint(ff.Tools), fmt.Sprint(ff.ListBytes), ms(sb.P50), ms(sb.Max),
-		"1.00", mb(median(baseRSS)), "")
+		"1.00", ms(cb.P50), "1.00", mb(median(baseRSS)), "")
 	r.goal("start to first tools/list, embedded sim / floor", ratio <= 1.2,
 		fmt.Sprintf("%.2f× (%s vs %s)", ratio, ms(so.P50), ms(sb.P50)), "≤ 1.2×")
+	r.goal("CPU to first tools/list, embedded sim / floor", cpuRatio <= 1.2,
+		fmt.Sprintf("%.2f× (%s vs %s)", cpuRatio, ms(co.P50), ms(cb.P50)), "≤ 1.2×")
 	r.goal("idle RSS, embedded simulator (median)", median(oursRSS) <= 20e6, mb(median(oursRSS)), "≤ 20 MB")
 	return nil
 }

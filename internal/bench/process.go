@@ -38,6 +38,10 @@ type ProcessResult struct {
 	// moment the whole tools/list answer has been read: process start,
 	// initialize, notifications/initialized, tools/list.
 	StartToList time.Duration
+	// CPUToList is the CPU time the process (all its threads) had used
+	// when the whole tools/list answer had been read: unlike StartToList,
+	// it hardly moves when other work shares the machine.
+	CPUToList time.Duration
 	// IdleRSS is the resident set (VmRSS) after the handshake and an idle
 	// pause, in bytes.
 	IdleRSS int64
@@ -121,6 +125,9 @@ func MeasureStartThenCall(ctx context.Context, bin string, args []string, idle t
 		return fail("tools/list", err)
 	}
 	res := ProcessResult{StartToList: time.Since(start), ListBytes: len(line)}
+	if res.CPUToList, err = ReadCPU(cmd.Process.Pid); err != nil {
+		return fail("read CPU time", err)
+	}
 	var list struct {
 		Result struct {
 			Tools      []json.RawMessage `json:"tools"`
@@ -209,6 +216,32 @@ func readAnswer(r *bufio.Reader, id int) ([]byte, error) {
 		}
 		return line, nil
 	}
+}
+
+// ReadCPU returns the CPU time a process's threads have run so far, from
+// /proc/<pid>/task/*/schedstat (nanoseconds on a CPU).
+func ReadCPU(pid int) (time.Duration, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, fmt.Errorf("CPU time is read from /proc (Linux only): %w", err)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue // the thread ended in between
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 1 {
+			return 0, fmt.Errorf("unexpected schedstat %q", b)
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("unexpected schedstat %q: %w", b, err)
+		}
+		total += time.Duration(ns)
+	}
+	return total, nil
 }
 
 // ReadRSS returns a process's resident set size from /proc/<pid>/status.
