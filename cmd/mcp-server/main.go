@@ -56,8 +56,10 @@ type options struct {
 	oauthIssuer   string
 	oauthAudience string
 	groupsClaim   string
+	slackClaim    string
 	publicURL     string
 	opsAddr       string
+	approvalWait  time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -69,6 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "HTTP listen address; the endpoint is /mcp [CCC_MCP_ADDR]")
 	fs.BoolVar(&o.gateway, "gateway", false, "list 3 tools (find_actions, describe_action, call_action) instead of 89 [CCC_MCP_GATEWAY]")
 	fs.BoolVar(&o.outputSchemas, "output-schemas", false, "publish each tool's output schema [CCC_MCP_OUTPUT_SCHEMAS]")
+	fs.StringVar(&o.app.StructuredContent, "structured-content", "on", "on: results carry structuredContent beside their text; off: text only, for clients that ignore structured content (the data is not paid for twice) [CCC_MCP_STRUCTURED_CONTENT]")
 	fs.StringVar(&o.origins, "allowed-origins", "", "comma-separated browser origins allowed to call over HTTP; any other Origin gets 403 [CCC_MCP_ALLOWED_ORIGINS]")
 	fs.DurationVar(&o.sessionIdle, "session-idle", mcp.DefaultSessionIdle, "end HTTP sessions idle this long [CCC_MCP_SESSION_IDLE]")
 	fs.DurationVar(&o.headerTimeout, "header-timeout", mcp.DefaultHeaderTimeout, "HTTP: time a client has to send a request's headers [CCC_MCP_HEADER_TIMEOUT]")
@@ -81,9 +84,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.auth, "auth", "tokens", "how HTTP clients authenticate: tokens (static bearer tokens), oauth (access tokens from --oauth-issuer), or both [CCC_MCP_AUTH]")
 	fs.StringVar(&o.oauthIssuer, "oauth-issuer", "", "trusted OAuth/OIDC issuer URL(s), comma-separated, each optionally alias=https://…; principals are oauth:<alias>:<sub> [CCC_OAUTH_ISSUER]")
 	fs.StringVar(&o.oauthAudience, "oauth-audience", "", "audience access tokens must carry; default: this server's resource URL [CCC_OAUTH_AUDIENCE]")
+	fs.StringVar(&o.slackClaim, "oauth-slack-claim", "", "access-token claim holding the person's Slack user id (U…), linking their assistant's requests to them for approvals in Slack; the policy file's link wins [CCC_OAUTH_SLACK_CLAIM]")
 	fs.StringVar(&o.groupsClaim, "oauth-groups-claim", oauth.DefaultGroupsClaim, "access-token claim whose values are the policy's groups (a dotted path such as realm_access.roles reaches into an object) [CCC_OAUTH_GROUPS_CLAIM]")
 	fs.StringVar(&o.opsAddr, "ops-addr", "", "serve /healthz, /readyz and /metrics on this address instead (HTTP mode: default on --addr; stdio: only when set); /metrics wants CCC_METRICS_TOKEN or a loopback client [CCC_OPS_ADDR]")
 	fs.StringVar(&o.publicURL, "public-url", "", "the URL clients reach the MCP endpoint at, when a proxy is in front, e.g. https://mcp.example.com/mcp [CCC_MCP_PUBLIC_URL]")
+	fs.DurationVar(&o.approvalWait, "approval-wait", 0, "how long a call that becomes an approval in Slack waits for a quick yes before it answers pending, with progress notifications; 0 answers pending at once [CCC_APPROVAL_WAIT]")
 	if err := app.ApplyEnv(fs); err != nil {
 		return nil, err
 	}
@@ -92,6 +97,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q; flags start with --", fs.Args())
+	}
+	switch o.app.StructuredContent {
+	case "on":
+	case "off":
+		o.app.NoStructured = true
+		if o.outputSchemas {
+			return nil, errors.New("--structured-content off with --output-schemas: a tool that publishes an output schema must return structured content; drop one of them")
+		}
+	default:
+		return nil, fmt.Errorf("--structured-content %q: use on or off", o.app.StructuredContent)
 	}
 	switch o.transport {
 	case "stdio", "http":
@@ -105,6 +120,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		if d.v <= 0 {
 			return nil, fmt.Errorf("--%s %s: give a positive duration such as 30s or 5m", d.name, d.v)
 		}
+	}
+	if o.approvalWait < 0 {
+		return nil, fmt.Errorf("--approval-wait %s: give 0 (answer pending at once) or a positive duration such as 30s", o.approvalWait)
 	}
 	for _, n := range []struct {
 		name string
@@ -176,7 +194,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
-	srv, err := mcp.New(mcp.Options{Registry: a.Registry, Backend: a.Backend, Gateway: o.gateway, OutputSchemas: o.outputSchemas, Logger: logger})
+	srv, err := mcp.New(mcp.Options{Registry: a.Registry, Backend: a.Backend, Gateway: o.gateway, OutputSchemas: o.outputSchemas, ApprovalWait: o.approvalWait, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -298,7 +316,7 @@ func serveHTTP(ctx context.Context, srv *mcp.Server, o *options, tokens map[stri
 		resource, err := resourceURL(o.publicURL, ln.Addr())
 		if err == nil {
 			rs, err = oauth.New(oauth.Config{Issuers: issuers, Resource: resource, Audience: o.oauthAudience,
-				GroupsClaim: o.groupsClaim, EndpointPath: mcp.DefaultPath, Logger: logger})
+				GroupsClaim: o.groupsClaim, SlackClaim: o.slackClaim, EndpointPath: mcp.DefaultPath, Logger: logger})
 		}
 		if err != nil {
 			ln.Close()

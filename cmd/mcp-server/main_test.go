@@ -394,8 +394,12 @@ func TestHTTPSubprocessAndGracefulShutdown(t *testing.T) {
 
 // TestPipedRequestsAreAnsweredBeforeExit: a script that writes its requests
 // and closes stdin (the README's example) gets every answer, not "canceled".
-func TestPipedRequestsAreAnsweredBeforeExit(t *testing.T) {
-	cmd := exec.Command(binary(t), "--backend", "sim", "--audit", "off")
+// pipedCall starts the server with args, pipes initialize and one
+// list_agent_states call to it, and returns every answer line and the
+// call's.
+func pipedCall(t *testing.T, args ...string) (lines []string, call string) {
+	t.Helper()
+	cmd := exec.Command(binary(t), append([]string{"--backend", "sim", "--audit", "off"}, args...)...)
 	cmd.Env = childEnv()
 	cmd.Stdin = strings.NewReader(strings.Join([]string{
 		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"0"}}}`,
@@ -407,14 +411,58 @@ func TestPipedRequestsAreAnsweredBeforeExit(t *testing.T) {
 		t.Fatalf("exit: %v", err)
 	}
 	// Answers may come in any order (calls run concurrently).
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	call := ""
+	lines = strings.Split(strings.TrimSpace(string(out)), "\n")
 	for _, l := range lines {
 		if strings.Contains(l, `"id":2,`) {
 			call = l
 		}
 	}
+	return lines, call
+}
+
+func TestPipedRequestsAreAnsweredBeforeExit(t *testing.T) {
+	lines, call := pipedCall(t)
 	if len(lines) != 2 || call == "" || strings.Contains(call, "canceled") || !strings.Contains(call, "Talking") {
-		t.Fatalf("answers:\n%s", out)
+		t.Fatalf("answers:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// --structured-content off: the text carries the result, structuredContent
+// is not sent; a bad value or a clash with --output-schemas is refused.
+func TestStructuredContentOff(t *testing.T) {
+	ask := func(args ...string) string {
+		_, call := pipedCall(t, args...)
+		if call == "" {
+			t.Fatalf("no answer to the call with %v", args)
+		}
+		return call
+	}
+	if on := ask(); !strings.Contains(on, `"structuredContent"`) {
+		t.Fatalf("default: no structuredContent: %s", on)
+	}
+	if off := ask("--structured-content", "off"); strings.Contains(off, `"structuredContent"`) || !strings.Contains(off, "Talking") {
+		t.Fatalf("off: %s", off)
+	}
+	for _, bad := range [][]string{{"--structured-content", "maybe"}, {"--structured-content", "off", "--output-schemas"}, {"--time-zone", "Mars/Olympus"}} {
+		if _, errOut, code := runBin(t, childEnv(), append([]string{"--backend", "sim", "--list-tools"}, bad...)...); code == 0 || !strings.Contains(errOut, bad[0]) {
+			t.Errorf("%v: exit %d, %s", bad, code, errOut)
+		}
+	}
+}
+
+func TestApprovalWaitFlagAndEnvironment(t *testing.T) {
+	o, err := parseFlags(nil, io.Discard)
+	if err != nil || o.approvalWait != 0 {
+		t.Fatalf("default: %v, %v (want 0: answer pending at once)", o.approvalWait, err)
+	}
+	t.Setenv("CCC_APPROVAL_WAIT", "45s")
+	if o, err = parseFlags(nil, io.Discard); err != nil || o.approvalWait != 45*time.Second {
+		t.Fatalf("CCC_APPROVAL_WAIT=45s: %v, %v", o.approvalWait, err)
+	}
+	if o, err = parseFlags([]string{"--approval-wait", "10s"}, io.Discard); err != nil || o.approvalWait != 10*time.Second {
+		t.Fatalf("the flag wins over the environment: %v, %v", o.approvalWait, err)
+	}
+	if _, err = parseFlags([]string{"--approval-wait", "-1s"}, io.Discard); err == nil || !strings.Contains(err.Error(), "--approval-wait") || !strings.Contains(err.Error(), "30s") {
+		t.Fatalf("a negative wait: %v", err)
 	}
 }

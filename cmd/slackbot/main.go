@@ -58,9 +58,13 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 	addr := fs.String("addr", "127.0.0.1:3000", "HTTP listen address for /slack/commands, /slack/interactions and the operations endpoints /healthz, /readyz, /metrics [SLACK_ADDR]")
 	opsAddr := fs.String("ops-addr", "", "serve /healthz, /readyz and /metrics on this address instead of --addr (e.g. an internal interface, in Socket Mode or behind a public URL); /metrics wants CCC_METRICS_TOKEN or a loopback client [SLACK_OPS_ADDR]")
 	apiURL := fs.String("slack-api-url", slack.DefaultAPIURL, "Slack Web API base URL; override only for tests [SLACK_API_URL]")
-	stuck := new(time.Duration)
-	app.PositiveDurationVar(fs, stuck, "stuck-after", 2*time.Hour, "flag agents holding a state other than Ready/Offline longer than this [SLACK_STUCK_AFTER]")
 	app.SetUsage(fs, "Usage of slackbot: serves the /ccc Slack command (README.md, section \"Slack bot\").", slackEnv)
+	// SLACK_STUCK_AFTER is the bot's older name of the shared CCC_STUCK_AFTER.
+	if v := os.Getenv("SLACK_STUCK_AFTER"); v != "" && os.Getenv("CCC_STUCK_AFTER") == "" {
+		if err := fs.Set("stuck-after", v); err != nil {
+			return fmt.Errorf("SLACK_STUCK_AFTER=%q: %v (see --stuck-after in -h)", v, err)
+		}
+	}
 	if err := app.ApplyEnv(fs); err != nil {
 		return err
 	}
@@ -117,7 +121,7 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 		log.Info("/metrics answers only clients on this machine; set " + ops.MetricsTokenEnv + " (a bearer token) for a remote scraper")
 	}
 	bot, err := slack.New(slack.Config{Registry: a.Registry, SigningSecret: signing, BotToken: botToken, AppToken: appToken,
-		APIURL: *apiURL, StuckAfter: *stuck, Logger: log, Ops: opsHandler, ApprovalsChannel: approvals})
+		APIURL: *apiURL, Logger: log, Ops: opsHandler, ApprovalsChannel: approvals})
 	if err != nil {
 		return err
 	}
@@ -146,7 +150,7 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	log.Info("slackbot ready", "mode", mode, "addr", ln.Addr().String(), "backend", a.Backend, "instance", a.Registry.DefaultInstance(), "stuck_after", stuck.String())
+	log.Info("slackbot ready", "mode", mode, "addr", ln.Addr().String(), "backend", a.Backend, "instance", a.Registry.DefaultInstance(), "stuck_after", a.Registry.StuckAfter().String())
 
 	select {
 	case <-ctx.Done():

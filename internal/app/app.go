@@ -55,10 +55,15 @@ type Config struct {
 	RateLimit      int // calls per minute per principal; -1 → no limit; 0 (only in code) → DefaultRateLimit
 	ExternalLimit  int // external-class calls per hour per principal; -1 → no limit; 0 (only in code) → DefaultExternalLimit
 	Filter         tools.Filter
+	StuckAfter     time.Duration // the registry's stuck threshold; 0 → tools.DefaultStuckAfter
 	Logger         *slog.Logger
 	Observe        func(policy.Record) // sees every gate record (metrics); see policy.Config
 
 	ReadOnlySecrets bool // read-only mode lists and allows secret tools too
+
+	TimeZone          string // the call center's zone for readable times and date-time arguments
+	NoStructured      bool   // results carry only their text (MCP: no structuredContent)
+	StructuredContent string // on or off (the flag; NoStructured follows it)
 }
 
 // DefaultCallTimeout bounds one tool call when --call-timeout is not given.
@@ -168,6 +173,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	BoolVar(fs, &c.ReadOnlySecrets, "read-only-secrets", false, "with --read-only, list and allow the 4 credential-returning (secret) tools too [CCC_READ_ONLY_SECRETS]")
 	LimitVar(fs, &c.RateLimit, "rate-limit", DefaultRateLimit, "calls per minute each principal may make; -1: no limit [CCC_RATE_LIMIT]")
 	LimitVar(fs, &c.ExternalLimit, "external-rate-limit", DefaultExternalLimit, "external calls (real calls, SMS) per hour each principal may make; -1: no limit [CCC_EXTERNAL_RATE_LIMIT]")
+	PositiveDurationVar(fs, &c.StuckAfter, "stuck-after", tools.DefaultStuckAfter, "flag agents holding a normal state other than Ready/Offline longer than this (CCC's abnormal states are always stuck); both binaries must agree [CCC_STUCK_AFTER]")
+	fs.StringVar(&c.TimeZone, "time-zone", "Asia/Shanghai", "the call center's time zone (IANA name): results show times in it, and date-time arguments such as 2006-01-02 15:04:05 are read in it [CCC_TIME_ZONE]")
 	fs.Var(listFlag{&c.Filter.Toolsets}, "toolsets", "comma-separated toolsets to enable (default all) [CCC_TOOLSETS]")
 	fs.Var(listFlag{&c.Filter.Include}, "tools", "comma-separated tools to enable, by tool or action name [CCC_TOOLS]")
 	fs.Var(listFlag{&c.Filter.Exclude}, "exclude-tools", "comma-separated tools to disable [CCC_EXCLUDE_TOOLS]")
@@ -318,7 +325,15 @@ func Open(cfg Config) (*App, error) {
 				"approval", r.ID, "action", r.Action, "instance", r.Instance, "requester", r.Requester, "approver", r.Approver, "since", r.UpdatedAt.UTC().Format(time.RFC3339))
 		}
 	}
-	reg, err := tools.New(tools.Config{Client: client, Gate: gate, DefaultInstance: cfg.Instance, Timeout: cfg.CallTimeout, Filter: cfg.Filter, Logger: cfg.Logger})
+	results := tools.ResultOptions{NoStructured: cfg.NoStructured}
+	if cfg.TimeZone != "" {
+		loc, err := time.LoadLocation(cfg.TimeZone)
+		if err != nil {
+			return fail(fmt.Errorf("--time-zone / CCC_TIME_ZONE %q is not a time zone this machine knows: use an IANA name such as Asia/Shanghai or UTC", cfg.TimeZone))
+		}
+		results.Zone = loc
+	}
+	reg, err := tools.New(tools.Config{Client: client, Gate: gate, DefaultInstance: cfg.Instance, Timeout: cfg.CallTimeout, Filter: cfg.Filter, StuckAfter: cfg.StuckAfter, Logger: cfg.Logger, Results: results})
 	if err != nil {
 		return fail(err)
 	}

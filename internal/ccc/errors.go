@@ -60,7 +60,7 @@ func (e *Error) Hint() string {
 	case e.Code == "MissingParameter" || strings.HasPrefix(e.Code, "MissingParameter"):
 		return "add the missing parameter named in the message"
 	case strings.HasPrefix(e.Code, "InvalidParameter"):
-		return "correct the parameter named in the message; describe the tool to see allowed values"
+		return "correct the parameter named in the message; the tool's parameter list gives the allowed values"
 	case strings.HasPrefix(e.Code, "Throttling"):
 		return "CCC is throttling this account; wait a few seconds and try again"
 	case strings.HasPrefix(e.Code, "Forbidden"):

@@ -317,9 +317,9 @@ func (w *world) click(b *bot, user, name, action, id string) string {
 }
 
 // assistant is an MCP client over stdio that declares no elicitation.
-func (w *world) assistant() *client.Client {
+func (w *world) assistant(env ...string) *client.Client {
 	t := w.t
-	c, err := client.NewStdioMCPClient(w.mcpBin, w.env())
+	c, err := client.NewStdioMCPClient(w.mcpBin, w.env(env...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,5 +534,57 @@ func TestKillMidCallLeavesTheSendingRecord(t *testing.T) {
 				t.Fatalf("ResetUserStatus reached CCC %d times, want 1", n)
 			}
 		})
+	}
+}
+
+// The rate limit is one budget per principal across replicas sharing the
+// store: 6 calls a minute, spent on two MCP processes, and the seventh is
+// refused on either.
+func TestRateLimitHoldsAcrossReplicasOnPostgres(t *testing.T) {
+	w := newWorld(t, pgtest.NewDatabase(t))
+	a, b := w.assistant("CCC_RATE_LIMIT=6"), w.assistant("CCC_RATE_LIMIT=6")
+	for i := range 6 {
+		c := a
+		if i%2 == 1 {
+			c = b
+		}
+		if res, text := callTool(t, c, "list_agent_states", map[string]any{"PageSize": 5}); res.IsError {
+			t.Fatalf("call %d refused: %s", i+1, text)
+		}
+	}
+	for name, c := range map[string]*client.Client{"A": a, "B": b} {
+		res, text := callTool(t, c, "list_agent_states", map[string]any{"PageSize": 5})
+		if !res.IsError || !strings.Contains(text, "rate limit") {
+			t.Errorf("seventh call on replica %s: %v %s", name, res.IsError, text)
+		}
+	}
+}
+
+// /ccc reset previewed by one bot process, the bot killed, the click
+// delivered to the next one on the same file: it settles as if nothing
+// happened.
+func TestSlackPreviewSurvivesARestartOnSQLite(t *testing.T) {
+	w := newWorld(t, "sqlite:"+filepath.Join(t.TempDir(), "state.db"))
+	b1 := w.startBot()
+	ru := w.slack.responseURL()
+	form := url.Values{"command": {"/ccc"}, "text": {"reset mallory"}, "team_id": {"T1"}, "user_id": {"U1ALICE"}, "user_name": {"alice"},
+		"channel_id": {"C1"}, "response_url": {ru}, "trigger_id": {"1.2.3"}}
+	if st := signed(t, b1, "/slack/commands", form); st != http.StatusOK {
+		t.Fatalf("/ccc reset: %d", st)
+	}
+	preview := w.slack.answer(t, ru)
+	i := strings.Index(preview, `"value":"cfm_`)
+	if i < 0 || !strings.Contains(preview, "ccc_confirm") {
+		t.Fatalf("no preview with a Confirm button: %s", preview)
+	}
+	id := preview[i+len(`"value":"`):]
+	id = id[:strings.IndexByte(id, '"')]
+	b1.kill()
+	b2 := w.startBot()
+	if got := w.click(b2, "U1ALICE", "alice", "ccc_confirm", id); !strings.Contains(got, "Reset by") {
+		t.Fatalf("the click after the restart: %s", got)
+	}
+	if n := w.sim.Count("ResetUserStatus"); n != 1 {
+		t.Fatalf("ResetUserStatus ran %d times, want once", n)
 	}
 }

@@ -32,17 +32,36 @@ func (s *Server) addApprovalTool() {
 }
 
 // pendingApproval is the answer to a call that now waits for an approver
-// in Slack: text no model can take for success, and the approval's id and
-// state to poll with get_approval.
-func (s *Server) pendingApproval(res *tools.Result) *mcp.CallToolResult {
-	pend := res.Pending
-	who := "an approver"
-	if pend.FourEyes {
-		who = "a second person holding an approver role (four eyes)"
+// in Slack (tasks.go): a task-augmented call waits in its task; with
+// --approval-wait the call first waits for a quick yes; else, or when the
+// wait ends with no answer, the pending result.
+func (s *Server) pendingApproval(ctx context.Context, res *tools.Result) *mcp.CallToolResult {
+	m := callMetaFrom(ctx)
+	if m.task != nil {
+		return s.awaitTask(ctx, res, m.task)
 	}
+	if s.opts.ApprovalWait > 0 {
+		if out := s.awaitQuick(ctx, res, m.progress); out != nil {
+			return out
+		}
+	}
+	return s.pendingResult(res)
+}
+
+func approverWords(pend *tools.Pending) string {
+	if pend.FourEyes {
+		return "a second person holding an approver role (four eyes)"
+	}
+	return "an approver"
+}
+
+// pendingResult is text no model can take for success, and the
+// approval's id and state to poll with get_approval.
+func (s *Server) pendingResult(res *tools.Result) *mcp.CallToolResult {
+	pend := res.Pending
 	text := fmt.Sprintf("NOT RUN YET. %s waits for %s to approve it in Slack, until %s. Nothing has run. "+
 		"Tell the user what will happen and that it waits for approval; check later with get_approval approval_id=%q. Do not call %s again for the same change.\n\nWhat will run: %s",
-		res.Tool.Name, who, pend.ExpiresAt.UTC().Format(time.RFC3339), pend.ID, res.Tool.Name, pend.Preview)
+		res.Tool.Name, approverWords(pend), pend.ExpiresAt.UTC().Format(time.RFC3339), pend.ID, res.Tool.Name, pend.Preview)
 	out := &mcp.CallToolResult{Content: []mcp.Content{mcp.NewTextContent(text)}}
 	out.StructuredContent = map[string]any{
 		"approval_id": pend.ID, "state": string(store.Pending), "ran": false,
@@ -61,6 +80,15 @@ func (s *Server) getApproval(ctx context.Context, id string) *mcp.CallToolResult
 	if err != nil {
 		return mcp.NewToolResultError(err.Error())
 	}
+	out := s.renderRequest(req)
+	out.IsError = req.State == store.Failed
+	return out
+}
+
+// renderRequest is a stored request in words and structured content, its
+// result included once the approved call ran. Only its requester may see
+// it.
+func (s *Server) renderRequest(req *store.Request) *mcp.CallToolResult {
 	sc := map[string]any{"approval_id": req.ID, "state": string(req.State), "tool": req.Tool,
 		"expires_at": req.ExpiresAt.UTC().Format(time.RFC3339), "ran": req.State == store.Done || req.State == store.Failed || req.State == store.Sending}
 	var line string
@@ -94,7 +122,5 @@ func (s *Server) getApproval(ctx context.Context, id string) *mcp.CallToolResult
 		}
 		text += "\nResult (phone numbers masked): " + string(req.Result)
 	}
-	out := &mcp.CallToolResult{Content: []mcp.Content{mcp.NewTextContent(text)}, StructuredContent: sc}
-	out.IsError = req.State == store.Failed
-	return out
+	return &mcp.CallToolResult{Content: []mcp.Content{mcp.NewTextContent(text)}, StructuredContent: sc}
 }

@@ -63,6 +63,7 @@ func (s *Server) addGateway() error {
 	// The worst case of what it may run: the gate, not this hint, decides.
 	ro := s.reg.Gate().ReadOnly()
 	call.Annotations = annotations(call.Title, toolHints(ro, !ro, false, !ro))
+	call.Execution = s.taskExecution(!ro) // tasks.go
 
 	s.names = nil
 	for _, g := range []struct {

@@ -73,7 +73,7 @@ func (s *Server) addPrompts() {
 
 func (s *Server) addTriagePrompt(instArg mcp.PromptOption) {
 	canReset := s.has("reset_user_status")
-	desc := "Find agents stuck in a busy state (talking, ringing, dialing, working for hours) and explain what is wrong"
+	desc := "Find stuck agents (a busy state such as talking or ringing for hours, or any state but Ready or Offline held past the threshold) and explain what is wrong"
 	if canReset {
 		desc += ", and propose a safe reset that a human confirms."
 	} else {
@@ -90,12 +90,12 @@ func (s *Server) addTriagePrompt(instArg mcp.PromptOption) {
 		next := func() int { step++; return step }
 		fmt.Fprintf(&b, "Triage stuck agents on call center instance %s.\n\n", inst)
 		fmt.Fprintf(&b, "%d. Read every agent's state with %s (InstanceId=%s; follow the next-page hint until done).\n", next(), s.toolRef("list_agent_states"), inst)
-		fmt.Fprintf(&b, "%d. An agent is stuck when CCC would call them abnormal: %s. Break and Ready are normal states even when long.\n", next(), tools.StuckRule)
+		fmt.Fprintf(&b, "%d. An agent is stuck when %s. Ready and Offline never count.\n", next(), s.reg.StuckDefinition())
 		if more := s.anyOf("list_agent_state_logs", "list_real_time_agent"); more != "" {
 			fmt.Fprintf(&b, "%d. For each stuck agent, check recent activity with %s before blaming the state: a genuinely long call is not stuck.\n", next(), more)
 		}
 		if canReset {
-			fmt.Fprintf(&b, "%d. Report a short table: agent, extension, RamId, state, for how long, your verdict. Propose %s with the RamIds of the stuck ones only.\n", next(), s.toolRef("reset_user_status"))
+			fmt.Fprintf(&b, "%d. Report a short table: agent, extension, RamId, state, for how long, your verdict. Propose %s with RamIdList naming the stuck ones only: a blanket reset (no RamIdList) clears the abnormal ones and leaves those over the threshold as they are.\n", next(), s.toolRef("reset_user_status"))
 			fmt.Fprintf(&b, "%d. The reset waits for a human to confirm in the client; if the result says nobody confirmed, stop and say so. After a confirmed reset, read the states again to show they are back to normal.\n", next())
 		} else {
 			fmt.Fprintf(&b, "%d. Report a short table: agent, extension, RamId, state, for how long, your verdict. This server offers no way to reset agents: say which ones need a reset and that someone with a reset tool must do it.\n", next())
@@ -124,7 +124,7 @@ func (s *Server) addResetPrompt(instArg mcp.PromptOption) {
 		var b strings.Builder
 		fmt.Fprintf(&b, "Reset agent %s on call center instance %s, safely.\n\n", agent, inst)
 		fmt.Fprintf(&b, "1. Identify the agent: find their RamId with %s.\n", s.anyOf("list_agent_states", "get_user_by_extension"))
-		b.WriteString("2. Read their current state and how long they have held it. They are stuck only if CCC would call them abnormal: " + tools.StuckRule + ". If they are Ready, on Break, or in a short call, stop and say there is nothing to reset.\n")
+		b.WriteString("2. Read their current state and how long they have held it. They are stuck only when " + s.reg.StuckDefinition() + ". If they are Ready, Offline, or in a state held a short time, stop and say there is nothing to reset.\n")
 		fmt.Fprintf(&b, "3. Otherwise call %s with InstanceId=%s and RamIdList=[their RamId] — only that one agent.\n", s.toolRef("reset_user_status"), inst)
 		b.WriteString("4. The user is asked to confirm in the client and sees who is affected; if they decline or do not answer, nothing runs — report that and stop.\n")
 		b.WriteString("5. After a confirmed reset, read the agent's state again and report it.\n")
@@ -199,17 +199,17 @@ func (s *Server) pickInstance() string {
 	return "the one the user names"
 }
 
-// stuckSnapshot lists agents whose state ResetUserStatus would clear; best
-// effort, empty when the read fails.
+// stuckSnapshot lists the stuck agents (the registry's one list), each
+// with which reset clears it; best effort, empty when the read fails.
 func (s *Server) stuckSnapshot(ctx context.Context, inst string) string {
-	states, err := s.reg.AgentBoard(ctx, s.principal(ctx), inst, "", "", 0)
+	states, err := s.reg.AgentBoard(ctx, s.principal(ctx), inst, "", "")
 	if err != nil {
 		return ""
 	}
 	var b strings.Builder
 	for _, a := range states {
-		if a.Abnormal() {
-			b.WriteString("- " + a.String() + "\n")
+		if a.Stuck {
+			b.WriteString("- " + tools.StuckLine(a) + "\n")
 		}
 	}
 	if b.Len() == 0 {
@@ -269,7 +269,7 @@ func (s *Server) readOverview(ctx context.Context, req mcp.ReadResourceRequest) 
 		}
 		b.WriteString("\n")
 	}
-	states, err := s.reg.AgentBoard(ctx, s.principal(ctx), inst, "", "", 0)
+	states, err := s.reg.AgentBoard(ctx, s.principal(ctx), inst, "", "")
 	if err != nil {
 		fmt.Fprintf(&b, "Agent states unavailable: %s\n", s.userText(err))
 	} else {
@@ -277,8 +277,8 @@ func (s *Server) readOverview(ctx context.Context, req mcp.ReadResourceRequest) 
 		var stuck []string
 		for _, a := range states {
 			counts[a.State]++
-			if a.Abnormal() {
-				stuck = append(stuck, a.String())
+			if a.Stuck {
+				stuck = append(stuck, tools.StuckLine(a))
 			}
 		}
 		names := make([]string, 0, len(counts))
@@ -291,13 +291,15 @@ func (s *Server) readOverview(ctx context.Context, req mcp.ReadResourceRequest) 
 			fmt.Fprintf(&b, "- %s: %d\n", k, counts[k])
 		}
 		if len(stuck) > 0 {
-			if s.has("reset_user_status") {
-				b.WriteString("\n## Stuck (" + s.toolRef("reset_user_status") + " would clear them; a human must confirm)\n\n")
-			} else {
-				b.WriteString("\n## Stuck (a reset would clear them; this server cannot reset agents)\n\n")
-			}
+			fmt.Fprintf(&b, "\n## Stuck (%d)\n\n", len(stuck))
 			for _, l := range stuck {
 				b.WriteString("- " + l + "\n")
+			}
+			b.WriteString("\nStuck means " + s.reg.StuckDefinition() + ".\n")
+			if s.has("reset_user_status") {
+				b.WriteString(s.toolRef("reset_user_status") + " with RamIdList naming them clears them all; without RamIdList it clears only the abnormal ones. A human must confirm.\n")
+			} else {
+				b.WriteString("This server cannot reset agents.\n")
 			}
 		}
 	}

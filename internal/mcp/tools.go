@@ -29,6 +29,7 @@ func (s *Server) mcpTool(t *tools.Tool) mcp.Tool {
 	if s.opts.OutputSchemas && len(t.OutputSchema) > 0 {
 		mt.RawOutputSchema = t.OutputSchema
 	}
+	mt.Execution = s.taskExecution(!t.Annotations.ReadOnly) // tasks.go
 	return mt
 }
 
@@ -56,9 +57,13 @@ func (s *Server) toolHandler(name string) server.ToolHandlerFunc {
 
 // guard wraps every handler: a panic becomes an error result, a call that
 // route sent here under another name is answered for the name it asked
-// for, and arguments that are not a JSON object are refused in words.
+// for, and arguments that are not a JSON object are refused in words. A
+// call that runs as an MCP task fails its task where any other call
+// answers an error result (tasks.go).
 func (s *Server) guard(name string, h server.ToolHandlerFunc) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		ctx = withCallMeta(ctx, req)
+		defer func() { res, err = asTaskOutcome(ctx, res, err) }()
 		defer s.recoverInto(name, &res, &err)
 		if m, ok := req.Params.Arguments.(misrouted); ok {
 			return s.unlisted(ctx, m, req.Params.MultiRoundTripParams), nil
@@ -169,13 +174,14 @@ func (s *Server) call(ctx context.Context, name string, args map[string]any, rt 
 		return s.resume(ctx, p, name, args, rt)
 	}
 	can, _ := elicitSupport(ctx)
+	can = can && !inTask(ctx) // a task cannot ask the client; its yes comes from Slack
 	res, err := s.reg.Invoke(ctx, tools.Invocation{Principal: p, Tool: name, Args: args, CanAsk: can})
 	if err != nil {
 		return s.renderError(err)
 	}
 	if res.Status == tools.StatusPending {
 		if res.Pending.InSlack {
-			return s.pendingApproval(res)
+			return s.pendingApproval(ctx, res)
 		}
 		return s.confirm(ctx, p, name, args, res)
 	}

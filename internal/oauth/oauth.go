@@ -64,6 +64,10 @@ type Config struct {
 	// groups (default "groups"); a dotted name such as realm_access.roles
 	// reaches into an object.
 	GroupsClaim string
+	// SlackClaim, when set, names the claim holding the person's Slack user
+	// id (U…), which links their assistant's requests to them for
+	// approvals in Slack; the policy file's link wins.
+	SlackClaim string
 	// EndpointPath is the path the MCP endpoint is served at locally, when
 	// a proxy maps Resource's path to another one (default: Resource's path).
 	EndpointPath string

@@ -400,3 +400,21 @@ func TestUnreachableProviderIsNotAnAuthFailure(t *testing.T) {
 		t.Fatalf("unreachable provider: %d %v", w.Code, w.Header())
 	}
 }
+
+func TestSlackClaimLinksThePersonsSlackUser(t *testing.T) {
+	f := newFixture(t, func(c *oauth.Config) { c.SlackClaim = "slack_user" })
+	k := f.idp.Keys()[0]
+	c := f.claims("u-7")
+	c["slack_user"] = "U01ALICE01"
+	if a := f.present(t, "Bearer "+f.idp.Mint(k, c)); a.status != 200 || a.p.Slack != "U01ALICE01" {
+		t.Fatalf("slack claim: %d %+v", a.status, a.p)
+	}
+	// Anything that is not one Slack user id links nobody.
+	for _, bad := range []any{"alice@example.com", []any{"U1", "U2"}, "U01 ALICE", ""} {
+		c := f.claims("u-8")
+		c["slack_user"] = bad
+		if a := f.present(t, "Bearer "+f.idp.Mint(k, c)); a.status != 200 || a.p.Slack != "" {
+			t.Errorf("claim %v linked %q (status %d)", bad, a.p.Slack, a.status)
+		}
+	}
+}

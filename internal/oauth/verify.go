@@ -132,6 +132,11 @@ func (s *Server) Verify(ctx context.Context, token string) (policy.Principal, *R
 		Groups:  listClaim(claimAt(all, s.cfg.GroupsClaim), false),
 		Scopes:  []string{},
 	}
+	if s.cfg.SlackClaim != "" {
+		if ids := listClaim(claimAt(all, s.cfg.SlackClaim), false); len(ids) == 1 && slackUserID(ids[0]) {
+			p.Slack = ids[0]
+		}
+	}
 	for _, sc := range append(strings.Fields(c.Scope), listClaim(c.Scp, true)...) {
 		if (sc == policy.ScopeRead || sc == policy.ScopeWrite) && !slices.Contains(p.Scopes, sc) {
 			p.Scopes = append(p.Scopes, sc)
@@ -210,4 +215,17 @@ func clip(s string) string {
 		return s[:64] + "..."
 	}
 	return s
+}
+
+// slackUserID reports whether s looks like a Slack user id (U… or W…).
+func slackUserID(s string) bool {
+	if len(s) < 3 || len(s) > 32 || (s[0] != 'U' && s[0] != 'W') {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }

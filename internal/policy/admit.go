@@ -121,7 +121,8 @@ func ApproversOf(req *store.Request) Approvers {
 // RequesterOf is the principal who asked for a stored request, as they
 // were when they asked.
 func (g *Gate) RequesterOf(req *store.Request) Principal {
-	return Principal{ID: req.Requester, Name: req.RequesterName, Surface: req.Surface, Groups: ApproversOf(req).Groups}
+	a := ApproversOf(req)
+	return Principal{ID: req.Requester, Name: req.RequesterName, Surface: req.Surface, Groups: a.Groups, Slack: a.Linked}
 }
 
 // Admit answers everything about one call, in one order: the policy's
@@ -211,7 +212,10 @@ func (t *Ticket) Done(ctx context.Context, o Outcome) {
 		to, ch.Error = store.Failed, MaskText(o.Err.Error())
 	} else {
 		rec.Result = ResultOK
+		// Only a stored request keeps its result (for its requester); a
+		// call that needed no yes pays nothing for it.
 		switch {
+		case t.req == nil:
 		case AccessOf(c.Action) == spec.AccessSecret:
 			ch.Result = json.RawMessage(`{"withheld":"the result holds credentials, so it is not kept; run the read again to see it"}`)
 		case o.Result != nil:
@@ -292,7 +296,7 @@ func (g *Gate) open(ctx context.Context, c Call, d Decision) Admission {
 		shown = c.Preview(ctx)
 	}
 	preview := shown.Text
-	apv := Approvers{FourEyes: d.FourEyes, Linked: g.LinkedSlack(c.Principal.ID), Groups: c.Principal.Groups, Guard: shown.Guard}
+	apv := Approvers{FourEyes: d.FourEyes, Linked: g.LinkedSlack(c.Principal), Groups: c.Principal.Groups, Guard: shown.Guard}
 	if g.file != nil {
 		apv.Roles = g.file.approverRoles()
 	}
@@ -423,7 +427,9 @@ func (g *Gate) MayApprove(req *store.Request, approver Principal) string {
 func (g *Gate) mayApprove(req *store.Request, d Decision, approver Principal) string {
 	fourEyes := d.FourEyes || req.FourEyes
 	isRequester := approver.ID == req.Requester
-	linked := g.LinkedSlack(req.Requester)
+	// The link as it stood when the request was made (the policy file's, or
+	// the requester's identity's).
+	linked := ApproversOf(req).Linked
 	isLinked := linked != "" && slackUserOf(approver.ID) == linked
 	switch {
 	case fourEyes && (isRequester || isLinked):
@@ -524,14 +530,18 @@ func (g *Gate) Withdraw(ctx context.Context, w Withdrawal) (*store.Request, erro
 	if err != nil {
 		return nil, &Refusal{Code: CodeUnavailable, Message: unavailable, cause: err}
 	}
+	refused := func(msg string) (*store.Request, error) {
+		g.recordEnd(req, w.By, ResultRefused, "refused to "+w.By.ID+": "+msg)
+		return req, &Refusal{Code: RefusedPrincipal, Request: req, Message: msg}
+	}
 	switch w.To {
 	case store.Declined, store.Cancelled:
 		if w.By.ID != req.Requester && g.MayApprove(req, w.By) != "" {
-			return req, &Refusal{Code: RefusedPrincipal, Request: req, Message: fmt.Sprintf("only %s, who asked, or someone who may approve it can cancel this request", req.Requester)}
+			return refused(fmt.Sprintf("only %s, who asked, or someone who may approve it can cancel this request", req.Requester))
 		}
 	case store.Denied:
 		if why := g.MayApprove(req, w.By); why != "" && w.By.ID != req.Requester {
-			return req, &Refusal{Code: RefusedPrincipal, Request: req, Message: strings.Replace(why, "approve", "deny", 1)}
+			return refused(strings.Replace(why, "approve", "deny", 1))
 		}
 	default:
 		return req, fmt.Errorf("policy: a request cannot be withdrawn to %q", w.To)

@@ -35,6 +35,9 @@ type Principal struct {
 	// Scopes of the OAuth access token (ScopeRead, ScopeWrite) narrow the
 	// classes this principal may run; nil: not narrowed (static tokens, Slack).
 	Scopes []string
+	// Slack is the Slack user id of this principal's human, when its
+	// identity says so (an OAuth claim); the policy file's link wins.
+	Slack string
 }
 
 // SlackPrincipal is the principal of a Slack user: id "slack:<team>:<user>",
@@ -240,13 +243,15 @@ func (g *Gate) IsApprover(p Principal) bool {
 	return false
 }
 
-// LinkedSlack is the Slack user id the policy file links to a principal
-// (its human), or "".
-func (g *Gate) LinkedSlack(principalID string) string {
-	if g.file == nil {
-		return ""
+// LinkedSlack is the Slack user id of a principal's human: the policy
+// file's link, else what its identity says (Principal.Slack), or "".
+func (g *Gate) LinkedSlack(p Principal) string {
+	if g.file != nil {
+		if s := g.file.slackOf(p.ID); s != "" {
+			return s
+		}
 	}
-	return g.file.slackOf(principalID)
+	return p.Slack
 }
 
 // ReadOnly reports whether the gate refuses everything but read-class

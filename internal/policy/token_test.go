@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -301,5 +302,22 @@ func TestInstanceLabelMustMatchArguments(t *testing.T) {
 	c.InstanceID = "ccc-test"
 	if d := g.Decide(c); d.Verdict != Deny || d.Rule != "instance-mismatch" {
 		t.Fatalf("decision %+v", d)
+	}
+}
+
+// A principal whose identity names its human in Slack (an OAuth claim),
+// with no link in the policy file: that human may approve its requests;
+// another user without an approver role may not.
+func TestIdentityLinkLetsTheHumanApprove(t *testing.T) {
+	g := newGate(t, Config{File: mustParse(t, fourEyesPolicy+"\n"), Approvals: true})
+	c := Call{Principal: Principal{ID: "bob", Surface: "mcp", Slack: "U9BOB"}, Action: "ResetUserStatus",
+		Args: map[string]any{"InstanceId": "ccc-prod"}, InstanceID: "ccc-prod"}
+	p, ok := g.Admit(context.Background(), c, nil).(*Pending)
+	if !ok || !p.InSlack() || ApproversOf(p.Request).Linked != "U9BOB" {
+		t.Fatalf("want an approval linked to U9BOB, got %+v", p)
+	}
+	wantRefused(t, redeemID(g, p.Request.ID, c, Principal{ID: "slack:T1:U7EVE"}), RefusedPrincipal, "U9BOB")
+	if err := redeemID(g, p.Request.ID, c, Principal{ID: "slack:T1:U9BOB", Surface: "slack"}); err != nil {
+		t.Fatalf("the linked human's yes: %v", err)
 	}
 }

@@ -313,7 +313,7 @@ func (s *Schema) ValidateEncoded(args map[string]any, raw []byte) error {
 			s.explain(ve, args, &probs)
 		}
 		if len(probs.list) == 0 {
-			probs.add("", "the arguments do not fit this tool's parameters; describe the tool and send them as its schema says")
+			probs.add("", "the arguments do not fit this tool's parameters; send them as its parameter list says")
 		}
 		return probs.err()
 	}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/cccops/cccops/internal/ccc"
 	"github.com/cccops/cccops/internal/policy"
 	"github.com/cccops/cccops/internal/tools"
 )
@@ -41,10 +40,6 @@ type Config struct {
 	// Instance is the CCC instance the flows use when a command names none
 	// (default: the registry's).
 	Instance string
-	// StuckAfter flags agents holding a state (other than Ready and
-	// Offline) longer than this; default 2h. CCC's own abnormal states are
-	// always flagged.
-	StuckAfter time.Duration
 	// WorkTimeout bounds the background work of one command (default 2m).
 	WorkTimeout time.Duration
 	// MaxRetryWait is the longest Retry-After the bot waits out (default 30s).
@@ -108,9 +103,6 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.Instance == "" {
 		cfg.Instance = cfg.Registry.DefaultInstance()
-	}
-	if cfg.StuckAfter <= 0 {
-		cfg.StuckAfter = 2 * time.Hour
 	}
 	if cfg.WorkTimeout <= 0 {
 		cfg.WorkTimeout = 2 * time.Minute
@@ -302,16 +294,15 @@ func errorFor(err error, usage string) *Message {
 			return errorMessage(te.Message, "Wait "+te.Retry.Round(time.Second).String()+" and try again.")
 		case tools.KindCCC:
 			fix := "Nothing was changed by this failure unless CCC says otherwise."
-			if te.CCC != nil && te.CCC.Retryable {
+			if te.MayRetry() {
 				fix = "This may pass on a retry in a moment."
 			}
 			return errorMessage(te.Message, fix)
 		}
 		return errorMessage(te.Message, "")
 	}
-	var ce *ccc.Error
-	if errors.As(err, &ce) {
-		return errorMessage(ce.Error(), ce.Hint())
+	if msg, next, ok := tools.BackendFailure(err); ok {
+		return errorMessage(msg, next)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return errorMessage("CCC did not answer in time", "Try again; if it keeps happening, check the CCC endpoint and the backend's health.")

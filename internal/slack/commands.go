@@ -332,7 +332,7 @@ func (b *Bot) agentsCommand(req request, words []string) *Message {
 	p := principal(req.p.teamID, req.p.userID, req.p.name)
 	b.spawn(func(ctx context.Context) {
 		p := b.withGroups(ctx, p, req.p.userID)
-		rows, err := b.reg.AgentBoard(ctx, p, inst, state, group, b.cfg.StuckAfter)
+		rows, err := b.reg.AgentBoard(ctx, p, inst, state, group)
 		if err != nil {
 			b.reply(ctx, req.to, errorFor(err, ""))
 			return
@@ -368,7 +368,7 @@ func (b *Bot) boardMessage(inst, state, group string, rows []tools.AgentRow) *Me
 		bl.section("No agent matches.")
 		return &Message{ResponseType: Ephemeral, Text: title, Blocks: bl.done()}
 	}
-	threshold := tools.FormatHeld(b.cfg.StuckAfter)
+	threshold := tools.FormatHeld(b.reg.StuckAfter())
 	if len(stuck) > 0 {
 		// One line per agent says which way it is stuck; the rule itself
 		// is said once, below the list.
@@ -391,7 +391,7 @@ func (b *Bot) boardMessage(inst, state, group string, rows []tools.AgentRow) *Me
 			rule = append(rule, "*abnormal*: "+esc(tools.StuckRule))
 		}
 		if len(normal) > 0 {
-			rule = append(rule, fmt.Sprintf("*over the threshold*: any state but Ready/Offline held longer than %s", threshold))
+			rule = append(rule, "*over the threshold*: "+esc(b.reg.ThresholdRule()))
 		}
 		hint := fmt.Sprintf("Reset them with `/ccc reset %s` (you will see a preview first): a reset by name clears each agent named.", esc(strings.Join(logins, ",")))
 		if len(normal) > 0 {
@@ -410,7 +410,7 @@ func (b *Bot) boardMessage(inst, state, group string, rows []tools.AgentRow) *Me
 	}
 	bl.codeTable(table(head, cells))
 	if len(stuck) == 0 {
-		bl.context(fmt.Sprintf("Stuck would mean abnormal (%s) or any state but Ready/Offline held longer than %s.", esc(tools.StuckRule), threshold))
+		bl.context("Stuck would mean " + esc(b.reg.StuckDefinition()) + ".")
 	} else {
 		bl.context("`!` marks the stuck agents above.")
 	}

@@ -24,7 +24,7 @@ func (b *Bot) statusCommand(req request, words []string) *Message {
 	p := principal(req.p.teamID, req.p.userID, req.p.name)
 	b.spawn(func(ctx context.Context) {
 		p := b.withGroups(ctx, p, req.p.userID)
-		st, err := b.reg.InstanceStatus(ctx, p, inst, b.cfg.StuckAfter)
+		st, err := b.reg.InstanceStatus(ctx, p, inst)
 		if err != nil {
 			b.reply(ctx, req.to, errorFor(err, ""))
 			return
@@ -50,11 +50,11 @@ func (b *Bot) statusMessage(st *tools.OnCallStatus) *Message {
 	if len(st.Stuck) > 0 {
 		var lines []string
 		for _, a := range st.Stuck {
-			lines = append(lines, fmt.Sprintf(":rotating_light: *%s* — %s", esc(a.Label()), esc(a.Why)))
+			lines = append(lines, fmt.Sprintf(":rotating_light: *%s* — %s for %s: %s", esc(a.Label()), esc(a.State), esc(a.HeldText()), esc(a.Why)))
 		}
 		bl.lines(fmt.Sprintf("*Stuck* (%d)\n", len(st.Stuck)) + strings.Join(lines, "\n"))
-		bl.context(fmt.Sprintf("Reset them with `/ccc reset %s` (you will see a preview first). Stuck: %s; or any state but Ready/Offline held over %s.",
-			esc(strings.Join(st.StuckLogins(), ",")), tools.StuckRule, tools.FormatHeld(b.cfg.StuckAfter)))
+		bl.context(fmt.Sprintf("Reset them with `/ccc reset %s` (you will see a preview first): a reset by name clears each agent named. Stuck means %s.",
+			esc(strings.Join(st.StuckLogins(), ",")), esc(b.reg.StuckDefinition())))
 	} else {
 		bl.section("*Stuck*: nobody.")
 	}

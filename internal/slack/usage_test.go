@@ -94,10 +94,9 @@ func TestMissingParameterNamesTheSlackHelp(t *testing.T) {
 	if got := text(ack); !strings.Contains(got, "Check `PageNumber`: `/ccc help list_users`") {
 		t.Errorf("bad integer: %s", got)
 	}
-	// The registry's own pointer for MCP clients is replaced, whatever the
-	// registry words it as.
+	// The registry's words carry no surface's next step; Slack adds its own.
 	m := invalidArgs(&tools.Error{Kind: tools.KindInvalidArgs, Tool: "get_user", Param: "UserId",
-		Message: "invalid arguments for get_user: UserId: is required; describe the tool for its parameters"}, "")
+		Message: "invalid arguments for get_user: UserId: is required. Nothing was sent"}, "")
 	if got := text(toAny(t, m).(map[string]any)); strings.Contains(got, "describe the tool") || !strings.Contains(got, "/ccc help get_user") {
 		t.Errorf("rendered: %s", got)
 	}
@@ -149,7 +148,7 @@ func TestBoardSaysTheStuckRuleOnce(t *testing.T) {
 	}
 	for _, w := range []string{"*Mallory Zhao (mallory, ext 8001011)* — Talking for 5h12m (abnormal)",
 		"*Rupert Liu (rupert, ext 8001015)* — Break for 7h (over the 2h threshold)",
-		"• *abnormal*: " + esc(tools.StuckRule), "• *over the threshold*: any state but Ready/Offline held longer than 2h",
+		"• *abnormal*: " + esc(tools.StuckRule), "• *over the threshold*: any state but Ready or Offline held longer than 2h; a normal state, so only a reset that names the agent clears it",
 		"Only a reset by name clears rupert", "blanket ResetUserStatus"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("board lacks %q:\n%s", w, got)

@@ -1,3 +1,5 @@
+//go:build !nosqlstores
+
 package store
 
 import (

@@ -320,8 +320,13 @@ func TestDrillThousandConcurrentCallsLeaveNothingBehind(t *testing.T) {
 	if pending != calls/10 {
 		t.Fatalf("%d risky calls waited for confirmation, want %d", pending, calls/10)
 	}
-	if got := d.sim.Count("ListRoles"); got != calls*9/10 {
-		t.Fatalf("the simulator answered %d reads, want %d", got, calls*9/10)
+	// Every read reached the backend; on a loaded machine an attempt can
+	// pass its read timeout and be retried (reads are retried by design),
+	// so more requests than reads may arrive — never fewer.
+	if got := d.sim.Count("ListRoles"); got < calls*9/10 {
+		t.Fatalf("the simulator answered %d reads, want at least %d", got, calls*9/10)
+	} else if got > calls*9/10 {
+		t.Logf("%d read requests for %d reads: some attempts timed out under load and were retried", got, calls*9/10)
 	}
 	if got := d.sim.Count("ModifySkillGroup"); got != 0 {
 		t.Fatalf("an unconfirmed ModifySkillGroup reached the backend %d times", got)

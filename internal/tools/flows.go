@@ -92,9 +92,6 @@ var stateOrder = func() map[string]int {
 	return m
 }()
 
-// StuckRule says in words when CCC calls an agent abnormal.
-var StuckRule = ccc.StuckRule
-
 // KnownStates lists the agent states, busy ones first.
 func KnownStates() []string { return append([]string(nil), ccc.States...) }
 
@@ -110,22 +107,6 @@ func IsAgentState(s string) bool {
 		}
 	}
 	return false
-}
-
-// stuckWhy says why an agent counts as stuck: abnormal in CCC's sense (a
-// busy state held an hour or more, which ResetUserStatus clears), or any
-// state but Ready and Offline held longer than stuckAfter.
-func stuckWhy(a AgentRow, stuckAfter time.Duration) string {
-	if !a.HeldKnown {
-		return ""
-	}
-	if ccc.Abnormal(a.State, a.Held) {
-		return fmt.Sprintf("abnormal: %s for %s (%s)", a.State, FormatHeld(a.Held), ccc.StuckRule)
-	}
-	if stuckAfter > 0 && a.Held > stuckAfter && a.State != ccc.StateReady && a.State != ccc.StateOffline && a.State != "" {
-		return fmt.Sprintf("%s for %s, longer than the %s threshold", a.State, FormatHeld(a.Held), FormatHeld(stuckAfter))
-	}
-	return ""
 }
 
 // readOK runs a read through Invoke and returns its shaped data. A failure
@@ -186,14 +167,14 @@ func str(m map[string]any, key string) string {
 // AgentBoard lists the agents of an instance with their current state and
 // time in state, stuck agents first (longest held first), then by state and
 // login. stateFilter is a state name (any case), "stuck" or empty;
-// groupFilter a skill group name or id, or empty. stuckAfter ≤ 0 flags only
-// agents CCC itself would call abnormal.
-func (r *Registry) AgentBoard(ctx context.Context, p policy.Principal, instance, stateFilter, groupFilter string, stuckAfter time.Duration) ([]AgentRow, error) {
+// groupFilter a skill group name or id, or empty. Stuck is the one
+// definition of stuck.go.
+func (r *Registry) AgentBoard(ctx context.Context, p policy.Principal, instance, stateFilter, groupFilter string) ([]AgentRow, error) {
 	if stateFilter != "" && !IsAgentState(stateFilter) {
 		return nil, &Error{Kind: KindInvalidArgs, Tool: "list_agent_states", Param: "state",
 			Message: fmt.Sprintf("unknown state %q; use one of %s", stateFilter, strings.Join(AgentStateNames(), ", "))}
 	}
-	rows, err := r.agentRows(ctx, p, instance, stuckAfter)
+	rows, err := r.agentRows(ctx, p, instance)
 	if err != nil {
 		return nil, err
 	}
@@ -233,8 +214,10 @@ func (r *Registry) AgentBoard(ctx context.Context, p policy.Principal, instance,
 }
 
 // agentRows joins ListUsers (identities, skill groups) with ListAgentStates
-// (state, time in state) by login name, and sorts the board.
-func (r *Registry) agentRows(ctx context.Context, p policy.Principal, instance string, stuckAfter time.Duration) ([]AgentRow, error) {
+// (state, time in state) by login name, flags the stuck agents, and sorts
+// the board.
+func (r *Registry) agentRows(ctx context.Context, p policy.Principal, instance string) ([]AgentRow, error) {
+	stuckAfter := r.StuckAfter()
 	if instance == "" {
 		instance = r.cfg.DefaultInstance
 	}
@@ -359,7 +342,7 @@ func (r *Registry) ResolveAgents(ctx context.Context, p policy.Principal, instan
 	if len(words) == 0 {
 		return nil, &Error{Kind: KindInvalidArgs, Param: "agents", Message: "name at least one agent: a login name, display name, extension or RamId, comma-separated"}
 	}
-	rows, err := r.agentRows(ctx, p, instance, ccc.StuckAfter)
+	rows, err := r.agentRows(ctx, p, instance)
 	if err != nil {
 		return nil, err
 	}
@@ -484,7 +467,7 @@ func (c StateChange) String() string {
 // since (its time in state went down). It returns the current rows in the
 // order shown.
 func (r *Registry) CheckUnchanged(ctx context.Context, p policy.Principal, instance string, shown []AgentRow) ([]AgentRow, []StateChange, error) {
-	rows, err := r.agentRows(ctx, p, instance, ccc.StuckAfter)
+	rows, err := r.agentRows(ctx, p, instance)
 	if err != nil {
 		return nil, nil, err
 	}

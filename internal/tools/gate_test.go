@@ -413,7 +413,7 @@ func TestPreviewReadsPassTheGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, policy.Config{File: strict}, tools.Filter{})
-	_, err = e.reg.AgentBoard(context.Background(), alice, sim.DefaultInstanceID, "", "", 0)
+	_, err = e.reg.AgentBoard(context.Background(), alice, sim.DefaultInstanceID, "", "")
 	var te *tools.Error
 	if !errors.As(err, &te) || te.Kind != tools.KindDenied {
 		t.Fatalf("alice (no role) read agent states: %v", err)
@@ -422,7 +422,7 @@ func TestPreviewReadsPassTheGate(t *testing.T) {
 		t.Fatalf("denied reads reached the backend %d times", n)
 	}
 	carol := policy.Principal{ID: "test:carol", Surface: "test"}
-	states, err := e.reg.AgentBoard(context.Background(), carol, sim.DefaultInstanceID, "", "", 0)
+	states, err := e.reg.AgentBoard(context.Background(), carol, sim.DefaultInstanceID, "", "")
 	if err != nil || len(states) < 40 {
 		t.Fatalf("carol: %d states, %v", len(states), err)
 	}

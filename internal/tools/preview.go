@@ -134,25 +134,40 @@ func (r *Registry) detail(ctx context.Context, p policy.Principal, t *Tool, args
 }
 
 func (r *Registry) resetDetail(ctx context.Context, p policy.Principal, inst string, ids any) string {
-	states, err := r.agentRows(ctx, p, inst, 0)
+	states, err := r.agentRows(ctx, p, inst)
 	if err != nil {
 		return "Current agent states could not be read (" + err.Error() + "); the reset would still apply to the agents named in the arguments."
 	}
 	var b strings.Builder
 	list, _ := ids.([]any)
 	if len(list) == 0 {
-		var stuck []AgentRow
+		var cleared, left []AgentRow
 		for _, s := range states {
-			if s.Abnormal() {
-				stuck = append(stuck, s)
+			switch {
+			case s.Abnormal():
+				cleared = append(cleared, s)
+			case s.NamedResetOnly():
+				left = append(left, s)
 			}
 		}
-		if len(stuck) == 0 {
-			return "No RamIdList given: every agent in an abnormal state would be reset — right now there are none, so nothing would change."
+		if len(cleared) == 0 {
+			b.WriteString("No RamIdList given: every agent in an abnormal state would be reset — right now there are none, so nothing would change.\n")
+		} else {
+			fmt.Fprintf(&b, "No RamIdList given: every agent in an abnormal state will be reset to a normal state — %d right now:\n", len(cleared))
+			for _, s := range cleared {
+				fmt.Fprintf(&b, "• %s\n", s)
+			}
 		}
-		fmt.Fprintf(&b, "No RamIdList given: every agent in an abnormal state will be reset to a normal state — %d right now:\n", len(stuck))
-		for _, s := range stuck {
-			fmt.Fprintf(&b, "• %s\n", s)
+		if len(left) > 0 {
+			named := make([]string, 0, len(cleared)+len(left))
+			for _, s := range append(append([]AgentRow(nil), cleared...), left...) {
+				named = append(named, s.LoginName)
+			}
+			fmt.Fprintf(&b, "Not cleared by this blanket reset — %d more stuck, in a normal state held longer than %s, which only a reset that names them clears:\n", len(left), FormatHeld(r.StuckAfter()))
+			for _, s := range left {
+				fmt.Fprintf(&b, "• %s\n", s)
+			}
+			fmt.Fprintf(&b, "To clear every stuck agent, reset them by name instead (RamIdList with the RamIds of %s).\n", strings.Join(named, ", "))
 		}
 		return b.String()
 	}
@@ -206,7 +221,7 @@ func (r *Registry) shown(ctx context.Context, p policy.Principal, t *Tool, args 
 		return s
 	}
 	inst, _ := args["InstanceId"].(string)
-	rows, err := r.agentRows(ctx, p, inst, 0)
+	rows, err := r.agentRows(ctx, p, inst)
 	if err != nil {
 		return s
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"time"
 
@@ -29,6 +28,9 @@ type Config struct {
 	DefaultInstance string
 	// Timeout bounds each CCC call made by Invoke (default 30 s).
 	Timeout time.Duration
+	// StuckAfter: holding any state but Ready or Offline longer than this
+	// counts as stuck (default DefaultStuckAfter); see stuck.go.
+	StuckAfter time.Duration
 	// Filter limits which tools are listed and callable.
 	Filter Filter
 	Logger *slog.Logger
@@ -136,46 +138,6 @@ func (r *Registry) Lookup(name string) (*Tool, bool) {
 
 func normName(name string) string {
 	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "-", "_"))
-}
-
-// Find ranks enabled tools by how well they match free words (name, title,
-// description, toolset, access class); limit ≤ 0 means 10.
-func (r *Registry) Find(query string, limit int) []*Tool {
-	if limit <= 0 {
-		limit = 10
-	}
-	words := strings.Fields(strings.ToLower(query))
-	type scored struct {
-		t *Tool
-		s int
-		i int
-	}
-	var hits []scored
-	for i, t := range r.tools {
-		hay := strings.ToLower(t.Name + " " + t.Action + " " + t.Title + " " + t.Description + " " + t.Toolset + " " + string(t.Access))
-		name := strings.ToLower(t.Name + " " + t.Title + " " + t.Toolset)
-		s := 0
-		for _, w := range words {
-			w = strings.TrimSuffix(w, "s")
-			if strings.Contains(name, w) {
-				s += 3
-			} else if strings.Contains(hay, w) {
-				s++
-			}
-		}
-		if s > 0 || len(words) == 0 {
-			hits = append(hits, scored{t, s, i})
-		}
-	}
-	sort.SliceStable(hits, func(a, b int) bool { return hits[a].s > hits[b].s })
-	out := make([]*Tool, 0, limit)
-	for _, h := range hits {
-		if len(out) == limit {
-			break
-		}
-		out = append(out, h.t)
-	}
-	return out
 }
 
 // Invocation is one request to run a tool.

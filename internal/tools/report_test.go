@@ -69,11 +69,11 @@ func TestCallReportForOneSkillGroupAddsUpToItsRows(t *testing.T) {
 func TestInstanceStatusUsesTheBoardsStuckAgents(t *testing.T) {
 	e := newEnv(t, policy.Config{}, tools.Filter{})
 	ctx := context.Background()
-	st, err := e.reg.InstanceStatus(ctx, alice, "", 2*time.Hour)
+	st, err := e.reg.InstanceStatus(ctx, alice, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	board, err := e.reg.AgentBoard(ctx, alice, "", "stuck", "", 2*time.Hour)
+	board, err := e.reg.AgentBoard(ctx, alice, "", "stuck", "")
 	if err != nil {
 		t.Fatal(err)
 	}

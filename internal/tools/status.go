@@ -53,8 +53,8 @@ func (s *OnCallStatus) StuckLogins() []string {
 // (GetInstanceSummaryReportSinceMidnight), the skill groups' figures
 // (ListSkillGroupSummaryReportsSinceMidnight) and states now
 // (ListSkillGroupStates, best effort), and the agent board (stuck as
-// AgentBoard flags them with stuckAfter). Groups are sorted busiest first.
-func (r *Registry) InstanceStatus(ctx context.Context, p policy.Principal, instance string, stuckAfter time.Duration) (*OnCallStatus, error) {
+// AgentBoard flags them). Groups are sorted busiest first.
+func (r *Registry) InstanceStatus(ctx context.Context, p policy.Principal, instance string) (*OnCallStatus, error) {
 	if instance == "" {
 		instance = r.cfg.DefaultInstance
 	}
@@ -100,7 +100,7 @@ func (r *Registry) InstanceStatus(ctx context.Context, p policy.Principal, insta
 		return a.Offered > b.Offered
 	})
 
-	rows, err := r.AgentBoard(ctx, p, instance, "", "", stuckAfter)
+	rows, err := r.AgentBoard(ctx, p, instance, "", "")
 	if err != nil {
 		return nil, err
 	}
