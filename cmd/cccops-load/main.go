@@ -5,7 +5,8 @@
 // with 1, 8 and 32 clients, cold start of cmd/mcp-server to its first
 // tools/list, idle RSS, tools/list size per mode, the default start (with
 // the embedded simulator) against a bare mcp-go server listing the same
-// tools, and Slack's command acknowledgement latency. It stops by itself.
+// tools, Slack's command acknowledgement latency, and the gate's store cost
+// per call on memory, SQLite and PostgreSQL (store.go). It stops by itself.
 //
 //	go run ./cmd/cccops-load            # full run, a few minutes
 //	go run ./cmd/cccops-load --quick    # CI-sized, under a minute
@@ -44,6 +45,7 @@ type options struct {
 	only       string
 	simLatency time.Duration
 	timeout    time.Duration
+	store      storeOptions
 }
 
 func main() {
@@ -71,6 +73,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.only, "only", "", "run one section: start (cold starts, the floor, RSS); default: everything")
 	var clients string
 	fs.StringVar(&clients, "clients", "1,8,32", "concurrent streamable HTTP clients per throughput run")
+	storeFlags(fs, &o.store)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -108,6 +111,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		}
 		o.clients = append(o.clients, n)
 	}
+	if err := o.store.check(); err != nil {
+		return nil, err
+	}
 	if o.timeout <= 0 {
 		o.timeout = 15 * time.Minute
 		if o.quick {
@@ -133,6 +139,7 @@ func (o *options) sequentialTrips() int {
 	}
 	trips += o.starts * 3 * 2                   // three modes; a start reads little from CCC
 	trips += (max(o.rounds/4, 50) + 10) * 2 * 2 // two commands, up to two reads each
+	trips += o.storeTrips()
 	return trips
 }
 
@@ -171,6 +178,11 @@ func run(parent context.Context, args []string, stdout, stderr io.Writer) error 
 	ctx, cancel := context.WithTimeout(parent, o.timeout)
 	defer cancel()
 	began := time.Now()
+	var pg *pgStart
+	if o.only == "" {
+		pg = startPostgresEarly(o)
+	}
+	defer pg.stop()
 
 	srv, err := sim.Start("127.0.0.1:0", sim.Options{Faults: sim.Faults{Latency: o.simLatency}})
 	if err != nil {
@@ -215,6 +227,9 @@ func run(parent context.Context, args []string, stdout, stderr io.Writer) error 
 	if o.only == "" {
 		if err := slackAck(ctx, o, env, r); err != nil {
 			return fmt.Errorf("slack: %w", err)
+		}
+		if err := storeFigures(ctx, o, srv, pg, r); err != nil {
+			return fmt.Errorf("stores: %w", err)
 		}
 	}
 	if err := r.w.Flush(); err != nil {

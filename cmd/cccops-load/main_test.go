@@ -15,7 +15,7 @@ func TestSmallRunPrintsEveryFigure(t *testing.T) {
 		t.Skip("builds and starts cmd/mcp-server")
 	}
 	var out, errOut bytes.Buffer
-	args := []string{"--quick", "--rounds", "20", "--calls", "60", "--starts", "1", "--idle", "10ms", "--clients", "1,8"}
+	args := []string{"--quick", "--rounds", "20", "--calls", "60", "--starts", "1", "--idle", "10ms", "--clients", "1,8", "--stores", "memory,sqlite"}
 	if err := run(context.Background(), args, &out, &errOut); err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
@@ -26,6 +26,7 @@ func TestSmallRunPrintsEveryFigure(t *testing.T) {
 		"overhead at p50, registry Invoke", "throughput over HTTP, 8 clients", "start to first tools/list", "idle RSS",
 		"Slack ack p99", "/ccc agents",
 		"floor: bare mcp-go, the same tools", "imports of cmd/mcp-server, unused", "start to first tools/list, embedded sim / floor", "idle RSS, embedded simulator",
+		"Gate + store: one GetUser", "one confirmed write at the gate", "store read cost at p50, sqlite",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q", want)

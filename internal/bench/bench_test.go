@@ -10,9 +10,21 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/cccops/cccops/internal/store/pgtest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(withPostgres{m}) }
+
+// withPostgres stops the PostgreSQL test server (if a test started one)
+// before goleak looks for goroutines left running.
+type withPostgres struct{ m *testing.M }
+
+func (w withPostgres) Run() int {
+	stop := pgtest.Start(w.m)
+	defer stop()
+	return w.m.Run()
+}
 
 func startEnv(tb testing.TB, action string) *Env {
 	tb.Helper()

@@ -25,6 +25,7 @@ import (
 	"github.com/cccops/cccops/internal/ccc/sim"
 	"github.com/cccops/cccops/internal/ccc/spec"
 	"github.com/cccops/cccops/internal/policy"
+	"github.com/cccops/cccops/internal/store"
 	"github.com/cccops/cccops/internal/tools"
 )
 
@@ -72,6 +73,10 @@ type Options struct {
 	Action string
 	// Audit receives the gate's audit lines; nil discards them.
 	Audit io.Writer
+	// Store is the gate's store; nil: a memory store of its own.
+	Store store.Store
+	// Limits are the gate's rate limits; zero: NoLimits.
+	Limits policy.Limits
 }
 
 // Start wires an Env.
@@ -93,9 +98,12 @@ func Start(o Options) (*Env, error) {
 		return fail(err)
 	}
 	e.Client = client
+	if o.Limits.Overall == (policy.Rate{}) && o.Limits.Class == nil {
+		o.Limits = NoLimits
+	}
 	gate, err := policy.New(policy.Config{
 		Secret: []byte("bench-token-secret-not-for-production"),
-		Limits: NoLimits, Audit: o.Audit,
+		Limits: o.Limits, Audit: o.Audit, Store: o.Store,
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

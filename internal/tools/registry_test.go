@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cccops/cccops/internal/ccc"
 	"github.com/cccops/cccops/internal/ccc/sim"
@@ -53,7 +54,14 @@ type env struct {
 
 func newEnv(t *testing.T, pc policy.Config, filter tools.Filter) *env {
 	t.Helper()
-	srv, err := sim.Start("127.0.0.1:0", sim.Options{})
+	return newEnvAt(t, pc, filter, nil)
+}
+
+// newEnvAt is newEnv with a fixed clock for the simulator, the gate and the
+// registry (tests whose data depends on the time of day); nil: time.Now.
+func newEnvAt(t *testing.T, pc policy.Config, filter tools.Filter, now func() time.Time) *env {
+	t.Helper()
+	srv, err := sim.Start("127.0.0.1:0", sim.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,11 +72,14 @@ func newEnv(t *testing.T, pc policy.Config, filter tools.Filter) *env {
 	if pc.Secret == nil {
 		pc.Secret = []byte("test-secret-of-at-least-32-bytes!!")
 	}
+	if pc.Now == nil {
+		pc.Now = now
+	}
 	gate, err := policy.New(pc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := tools.New(tools.Config{Client: client, Gate: gate, DefaultInstance: sim.DefaultInstanceID, Filter: filter})
+	reg, err := tools.New(tools.Config{Client: client, Gate: gate, DefaultInstance: sim.DefaultInstanceID, Filter: filter, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

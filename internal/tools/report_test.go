@@ -67,7 +67,9 @@ func TestCallReportForOneSkillGroupAddsUpToItsRows(t *testing.T) {
 }
 
 func TestInstanceStatusUsesTheBoardsStuckAgents(t *testing.T) {
-	e := newEnv(t, policy.Config{}, tools.Filter{})
+	// Late afternoon in Shanghai (and mid-morning UTC): "today" has calls.
+	at := time.Date(2026, 3, 2, 10, 30, 0, 0, time.UTC)
+	e := newEnvAt(t, policy.Config{}, tools.Filter{}, func() time.Time { return at })
 	ctx := context.Background()
 	st, err := e.reg.InstanceStatus(ctx, alice, "")
 	if err != nil {

@@ -194,7 +194,14 @@ func version(dir string) int {
 	return n
 }
 
-func start() (*server, error) {
+// testSettings are the server settings for test data: nothing is synced
+// to disk.
+const testSettings = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
+func start() (*server, error) { return startWith(testSettings) }
+
+// startWith starts a server with settings added to its command line.
+func startWith(settings string) (*server, error) {
 	bin, why := findBin()
 	if bin == "" {
 		missing = why
@@ -234,8 +241,8 @@ func start() (*server, error) {
 			s.stop()
 			return nil, err
 		}
-		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-			s.port, s.dir)
+		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 %s -c max_connections=300",
+			s.port, s.dir, settings)
 		out, err := s.run("pg_ctl", "-D", s.data(), "-o", opts, "-l", filepath.Join(s.dir, "log"), "-w", "-t", "120", "start")
 		if err == nil {
 			break
