@@ -3,12 +3,14 @@
 // table: what each layer adds to a read (raw SDK, ccc.Client, registry, MCP
 // in-process, MCP over streamable HTTP), tools/call throughput over HTTP
 // with 1, 8 and 32 clients, cold start of cmd/mcp-server to its first
-// tools/list, idle RSS, tools/list size per mode, Slack's command
-// acknowledgement latency, and the gate's store cost per call on memory,
-// SQLite and PostgreSQL (store.go). It stops by itself.
+// tools/list, idle RSS, tools/list size per mode, the default start (with
+// the embedded simulator) against a bare mcp-go server listing the same
+// tools, Slack's command acknowledgement latency, and the gate's store cost
+// per call on memory, SQLite and PostgreSQL (store.go). It stops by itself.
 //
 //	go run ./cmd/cccops-load            # full run, a few minutes
 //	go run ./cmd/cccops-load --quick    # CI-sized, under a minute
+//	go run ./cmd/cccops-load --only start   # the start figures alone
 package main
 
 import (
@@ -40,6 +42,7 @@ type options struct {
 	idle       time.Duration
 	action     string
 	serverBin  string
+	only       string
 	simLatency time.Duration
 	timeout    time.Duration
 	store      storeOptions
@@ -67,6 +70,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.serverBin, "mcp-server", "", "a built mcp-server binary; default: build ./cmd/mcp-server into a temp dir")
 	fs.DurationVar(&o.simLatency, "sim-latency", 0, "latency the simulator adds to every answer, to see overhead against a network round trip (0: loopback only)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop everything after this long (default 15m, quick 2m, each plus --sim-latency times the round trips made one after another)")
+	fs.StringVar(&o.only, "only", "", "run one section: start (cold starts, the floor, RSS); default: everything")
 	var clients string
 	fs.StringVar(&clients, "clients", "1,8,32", "concurrent streamable HTTP clients per throughput run")
 	storeFlags(fs, &o.store)
@@ -93,6 +97,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		if o.quick {
 			o.idle = 500 * time.Millisecond
 		}
+	}
+	if o.only != "" && o.only != "start" {
+		return nil, fmt.Errorf("--only %q: the only section that runs alone is start", o.only)
 	}
 	if o.simLatency < 0 {
 		return nil, fmt.Errorf("--sim-latency %v: want 0 or a positive duration", o.simLatency)
@@ -171,7 +178,10 @@ func run(parent context.Context, args []string, stdout, stderr io.Writer) error 
 	ctx, cancel := context.WithTimeout(parent, o.timeout)
 	defer cancel()
 	began := time.Now()
-	pg := startPostgresEarly(o)
+	var pg *pgStart
+	if o.only == "" {
+		pg = startPostgresEarly(o)
+	}
 	defer pg.stop()
 
 	srv, err := sim.Start("127.0.0.1:0", sim.Options{Faults: sim.Faults{Latency: o.simLatency}})
@@ -203,20 +213,24 @@ func run(parent context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	r := &report{w: tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)}
 
-	if err := latency(ctx, o, env, m, r); err != nil {
-		return fmt.Errorf("latency: %w", err)
-	}
-	if err := throughput(ctx, o, m, r); err != nil {
-		return fmt.Errorf("throughput: %w", err)
+	if o.only == "" {
+		if err := latency(ctx, o, env, m, r); err != nil {
+			return fmt.Errorf("latency: %w", err)
+		}
+		if err := throughput(ctx, o, m, r); err != nil {
+			return fmt.Errorf("throughput: %w", err)
+		}
 	}
 	if err := process(ctx, o, srv.Addr, r); err != nil {
 		return fmt.Errorf("process: %w", err)
 	}
-	if err := slackAck(ctx, o, env, r); err != nil {
-		return fmt.Errorf("slack: %w", err)
-	}
-	if err := storeFigures(ctx, o, srv, pg, r); err != nil {
-		return fmt.Errorf("stores: %w", err)
+	if o.only == "" {
+		if err := slackAck(ctx, o, env, r); err != nil {
+			return fmt.Errorf("slack: %w", err)
+		}
+		if err := storeFigures(ctx, o, srv, pg, r); err != nil {
+			return fmt.Errorf("stores: %w", err)
+		}
 	}
 	if err := r.w.Flush(); err != nil {
 		return err
@@ -328,5 +342,5 @@ func process(ctx context.Context, o *options, simAddr string, r *report) error {
 			r.goal("idle RSS (default, median)", medRSS <= 40e6, mb(medRSS), "≤ 40 MB")
 		}
 	}
-	return nil
+	return startVsFloor(ctx, o, bin, r) // start.go
 }

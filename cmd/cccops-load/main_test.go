@@ -25,6 +25,7 @@ func TestSmallRunPrintsEveryFigure(t *testing.T) {
 		"calls/s", "tools/list bytes", "default    89", "read-only  54", "gateway    3",
 		"overhead at p50, registry Invoke", "throughput over HTTP, 8 clients", "start to first tools/list", "idle RSS",
 		"Slack ack p99", "/ccc agents",
+		"floor: bare mcp-go, the same tools", "imports of cmd/mcp-server, unused", "start to first tools/list, embedded sim / floor", "idle RSS, embedded simulator",
 		"Gate + store: one GetUser", "one confirmed write at the gate", "store read cost at p50, sqlite",
 	} {
 		if !strings.Contains(got, want) {
@@ -38,7 +39,7 @@ func TestSmallRunPrintsEveryFigure(t *testing.T) {
 
 func TestFlagsAreChecked(t *testing.T) {
 	var out, errOut bytes.Buffer
-	for _, args := range [][]string{{"--clients", "0"}, {"--clients", "x"}, {"stray"}} {
+	for _, args := range [][]string{{"--clients", "0"}, {"--clients", "x"}, {"stray"}, {"--only", "latency"}} {
 		if err := run(context.Background(), args, &out, &errOut); err == nil {
 			t.Errorf("%v was accepted", args)
 		}

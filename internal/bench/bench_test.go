@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"runtime"
 	"strings"
@@ -302,6 +303,65 @@ func TestMeasureStartOfTheRealServer(t *testing.T) {
 	}
 	if !(sizes["gateway"] < sizes["read-only"] && sizes["read-only"] < sizes["default"]) {
 		t.Fatalf("tools/list sizes %v: gateway < read-only < default expected", sizes)
+	}
+
+	// The default start (embedded simulator), then one call: the simulator
+	// answers it from its seeded data, and the process holds more.
+	res, err := MeasureStartThenCall(ctx, bin, []string{"--backend", "sim", "--audit", "off"}, 0, "get_instance", map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Tools != 89 || res.CPUToList <= 0 || res.CalledRSS <= 0 {
+		t.Fatalf("embedded simulator: %+v", res)
+	}
+	// The floor lists byte for byte what the server listed.
+	floor, err := BuildFloor(ctx, t.TempDir(), "floor", res.Listed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fres, err := MeasureStart(ctx, floor, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSameTools(res.Listed, fres.Listed); err != nil {
+		t.Fatal(err)
+	}
+	if fres.ListBytes != res.ListBytes {
+		t.Errorf("floor answered %d bytes, the server %d", fres.ListBytes, res.ListBytes)
+	}
+}
+
+// The floor states every key a listed tool has, or refuses to be built:
+// it must never list less than the server it is compared with.
+func TestFloorRefusesWhatItCannotState(t *testing.T) {
+	_, err := FloorSource([]json.RawMessage{json.RawMessage(`{"name":"a","inputSchema":{"type":"object"},"annotations":{},"execution":{"taskSupport":"optional"}}`)})
+	if err == nil || !strings.Contains(err.Error(), "execution") {
+		t.Fatalf("a tool with execution was accepted: %v", err)
+	}
+	src, err := FloorSource([]json.RawMessage{json.RawMessage(`{"name":"a\"b","description":"x` + "`" + `y","inputSchema":{"type":"object"},"annotations":{"title":"T","readOnlyHint":true}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`Name: "a\"b"`, "ReadOnlyHint: mcp.ToBoolPtr(true), DestructiveHint: nil"} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("floor source lacks %s:\n%s", want, src)
+		}
+	}
+	if err := CheckSameTools([]json.RawMessage{json.RawMessage(`{"a":1}`)}, []json.RawMessage{json.RawMessage(`{"a":2}`)}); err == nil {
+		t.Error("different tools compared equal")
+	}
+}
+
+func TestReadCPUOfThisProcess(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("CPU time is read from /proc, which only Linux has")
+	}
+	cpu, err := ReadCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu <= 0 {
+		t.Fatalf("CPU time %v for a running test", cpu)
 	}
 }
 

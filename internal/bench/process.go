@@ -19,17 +19,13 @@ import (
 // BuildMCPServer compiles cmd/mcp-server of the module that holds the
 // working directory into dir and returns the binary's path.
 func BuildMCPServer(ctx context.Context, dir string) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	root, err := moduleRoot(ctx)
 	if err != nil {
-		return "", fmt.Errorf("find the module (run from inside the cccops checkout): %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside a Go module: run from the cccops checkout, or pass a built mcp-server binary")
+		return "", err
 	}
 	bin := filepath.Join(dir, "mcp-server")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/mcp-server")
-	cmd.Dir = filepath.Dir(gomod)
+	cmd.Dir = root
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/mcp-server: %v\n%s", err, msg)
 	}
@@ -42,6 +38,10 @@ type ProcessResult struct {
 	// moment the whole tools/list answer has been read: process start,
 	// initialize, notifications/initialized, tools/list.
 	StartToList time.Duration
+	// CPUToList is the CPU time the process (all its threads) had used
+	// when the whole tools/list answer had been read: unlike StartToList,
+	// it hardly moves when other work shares the machine.
+	CPUToList time.Duration
 	// IdleRSS is the resident set (VmRSS) after the handshake and an idle
 	// pause, in bytes.
 	IdleRSS int64
@@ -49,6 +49,11 @@ type ProcessResult struct {
 	ListBytes int
 	// Tools is how many tools it listed.
 	Tools int
+	// Listed is the tools array of the answer, one JSON object per tool.
+	Listed []json.RawMessage
+	// CalledRSS is the resident set after one tools/call and another idle
+	// pause (MeasureStartThenCall only).
+	CalledRSS int64
 }
 
 // SanitizedEnv is the environment of a measured child: the parent's,
@@ -70,6 +75,13 @@ func SanitizedEnv(extra ...string) []string {
 // first tools/list answer, waits idle, reads its RSS from /proc, then closes
 // its input and waits for it to exit.
 func MeasureStart(ctx context.Context, bin string, args []string, idle time.Duration) (ProcessResult, error) {
+	return MeasureStartThenCall(ctx, bin, args, idle, "", nil)
+}
+
+// MeasureStartThenCall is MeasureStart, and then, when tool is not empty,
+// one tools/call of tool with args (which must succeed), another idle
+// pause and a second RSS reading (CalledRSS).
+func MeasureStartThenCall(ctx context.Context, bin string, args []string, idle time.Duration, tool string, toolArgs map[string]any) (ProcessResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second+idle)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
@@ -113,6 +125,9 @@ func MeasureStart(ctx context.Context, bin string, args []string, idle time.Dura
 		return fail("tools/list", err)
 	}
 	res := ProcessResult{StartToList: time.Since(start), ListBytes: len(line)}
+	if res.CPUToList, err = ReadCPU(cmd.Process.Pid); err != nil {
+		return fail("read CPU time", err)
+	}
 	var list struct {
 		Result struct {
 			Tools      []json.RawMessage `json:"tools"`
@@ -126,6 +141,7 @@ func MeasureStart(ctx context.Context, bin string, args []string, idle time.Dura
 		return fail("tools/list", errors.New("the list is paged; the byte count would cover only the first page"))
 	}
 	res.Tools = len(list.Result.Tools)
+	res.Listed = list.Result.Tools
 	select {
 	case <-time.After(idle):
 	case <-ctx.Done():
@@ -133,6 +149,36 @@ func MeasureStart(ctx context.Context, bin string, args []string, idle time.Dura
 	}
 	if res.IdleRSS, err = ReadRSS(cmd.Process.Pid); err != nil {
 		return fail("read RSS", err)
+	}
+	if tool != "" {
+		call, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+			"params": map[string]any{"name": tool, "arguments": toolArgs}})
+		if err != nil {
+			return fail("tools/call", err)
+		}
+		if err := send(string(call)); err != nil {
+			return fail("send tools/call", err)
+		}
+		line, err := readAnswer(r, 3)
+		if err != nil {
+			return fail("tools/call", err)
+		}
+		var ans struct {
+			Result struct {
+				IsError bool `json:"isError"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal(line, &ans); err != nil || ans.Result.IsError {
+			return fail("tools/call "+tool, fmt.Errorf("not a success: %.300s", line))
+		}
+		select {
+		case <-time.After(idle):
+		case <-ctx.Done():
+			return fail("idle", ctx.Err())
+		}
+		if res.CalledRSS, err = ReadRSS(cmd.Process.Pid); err != nil {
+			return fail("read RSS", err)
+		}
 	}
 	_ = stdin.Close()
 	done := make(chan error, 1)
@@ -170,6 +216,32 @@ func readAnswer(r *bufio.Reader, id int) ([]byte, error) {
 		}
 		return line, nil
 	}
+}
+
+// ReadCPU returns the CPU time a process's threads have run so far, from
+// /proc/<pid>/task/*/schedstat (nanoseconds on a CPU).
+func ReadCPU(pid int) (time.Duration, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, fmt.Errorf("CPU time is read from /proc (Linux only): %w", err)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue // the thread ended in between
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 1 {
+			return 0, fmt.Errorf("unexpected schedstat %q", b)
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("unexpected schedstat %q: %w", b, err)
+		}
+		total += time.Duration(ns)
+	}
+	return total, nil
 }
 
 // ReadRSS returns a process's resident set size from /proc/<pid>/status.

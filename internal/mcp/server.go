@@ -131,10 +131,14 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 	} else {
-		for _, t := range s.reg.Tools() {
-			s.mcp.AddTool(s.mcpTool(t), s.toolHandler(t.Name))
+		// One batch: mcp-go stages and checks each tool, then merges once.
+		list := s.reg.Tools()
+		batch := make([]server.ServerTool, 0, len(list))
+		for _, t := range list {
+			batch = append(batch, server.ServerTool{Tool: s.mcpTool(t), Handler: s.toolHandler(t.Name)})
 			s.names = append(s.names, t.Name)
 		}
+		s.mcp.AddTools(batch...)
 	}
 	if s.reg.Gate().Approvals() {
 		s.addApprovalTool()

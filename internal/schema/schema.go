@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/invopop/jsonschema"
 	validator "github.com/santhosh-tekuri/jsonschema/v6"
@@ -22,8 +23,9 @@ import (
 	"github.com/cccops/cccops/internal/ccc/docs"
 )
 
-// Schema is a compiled input schema: the JSON document shown to clients and
-// a validator for arguments.
+// Schema is an input schema: the JSON document shown to clients and a
+// validator for arguments. Compile builds the validator at once; Lazy on
+// the first validation.
 type Schema struct {
 	// JSON is the schema document (an object schema, additionalProperties false).
 	JSON json.RawMessage
@@ -31,8 +33,11 @@ type Schema struct {
 	Props    []Prop
 	Required []string
 
-	doc      *jsonschema.Schema
-	compiled *validator.Schema
+	doc *jsonschema.Schema
+
+	once       sync.Once // compiles, for a Lazy schema
+	compiled   *validator.Schema
+	compileErr error
 }
 
 // Prop is one parameter of a schema.
@@ -120,6 +125,34 @@ func For(req any) (*Schema, error) {
 
 // Compile compiles a schema document for validation. doc may be nil.
 func Compile(raw json.RawMessage, doc *jsonschema.Schema) (*Schema, error) {
+	compiled, err := compile(raw)
+	if err != nil {
+		return nil, err
+	}
+	s := &Schema{JSON: raw, doc: doc, compiled: compiled}
+	s.once.Do(func() {}) // compiled already
+	s.Props, s.Required = props(raw)
+	return s, nil
+}
+
+// Lazy is Compile for a document known to compile — generated at build
+// time and compiled by a test (see Check) — with the validator built on
+// the first validation instead: compiling and meta-validating a schema
+// costs far more than reading it, and most tools of a process are never
+// called.
+func Lazy(raw json.RawMessage) *Schema {
+	s := &Schema{JSON: raw}
+	s.Props, s.Required = props(raw)
+	return s
+}
+
+// Check compiles the validator now (once) and says whether it compiles.
+func (s *Schema) Check() error {
+	s.once.Do(func() { s.compiled, s.compileErr = compile(s.JSON) })
+	return s.compileErr
+}
+
+func compile(raw json.RawMessage) (*validator.Schema, error) {
 	parsed, err := validator.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("schema: parse: %w", err)
@@ -134,9 +167,7 @@ func Compile(raw json.RawMessage, doc *jsonschema.Schema) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema: compile: %w", err)
 	}
-	s := &Schema{JSON: raw, doc: doc, compiled: compiled}
-	s.Props, s.Required = props(raw)
-	return s, nil
+	return compiled, nil
 }
 
 // typeList reads a JSON Schema "type", one name or a list of names.
@@ -268,6 +299,9 @@ func (s *Schema) ValidateEncoded(args map[string]any, raw []byte) error {
 	}
 	if len(probs.list) > 0 {
 		return probs.err()
+	}
+	if err := s.Check(); err != nil {
+		return problem("", "this tool's parameters cannot be checked, so nothing was sent (its schema does not compile: "+clip(err.Error())+"); this is a bug in cccops: report it")
 	}
 	inst, err := validator.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
@@ -549,6 +583,9 @@ func (p *Prop) TypeText() string {
 func (s *Schema) ValidateValue(v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
+		return err
+	}
+	if err := s.Check(); err != nil {
 		return err
 	}
 	inst, err := validator.UnmarshalJSON(bytes.NewReader(raw))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -34,15 +35,32 @@ func snapshot(t *tools.Tool) []byte {
 }
 
 // TestGoldenToolDefinitions fails on any unreviewed change of a tool
-// definition. After reviewing a change, update the snapshots with
+// definition, and when catalog_gen.go (what a server lists) is not what the
+// request structs, docs, access table and spec build now. After reviewing a
+// change, update the snapshots and catalog_gen.go with
 //
 //	UPDATE_GOLDEN=1 go test ./internal/tools -run TestGoldenToolDefinitions
+//
+// (go generate ./internal/tools rewrites catalog_gen.go alone).
 func TestGoldenToolDefinitions(t *testing.T) {
-	all, err := tools.Catalog()
+	all, err := tools.BuildCatalog()
 	if err != nil {
 		t.Fatal(err)
 	}
 	update := os.Getenv("UPDATE_GOLDEN") == "1"
+	gen, err := tools.GenerateCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old, err := os.ReadFile("catalog_gen.go"); update {
+		if err := os.WriteFile("catalog_gen.go", gen, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else if err != nil {
+		t.Errorf("read catalog_gen.go: %v; run go generate ./internal/tools", err)
+	} else if !bytes.Equal(old, gen) {
+		t.Error("catalog_gen.go is stale: the tool definitions changed; review them and run go generate ./internal/tools (or this test with UPDATE_GOLDEN=1)")
+	}
 	if update {
 		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
 			t.Fatal(err)
@@ -84,6 +102,47 @@ func TestGoldenToolDefinitions(t *testing.T) {
 }
 
 var toolName = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
+
+// TestGeneratedCatalogIsTheBuiltOne: the definitions a server starts with
+// (catalog_gen.go) are, field by field, the ones built from the request
+// structs — what is published and what a call uses (parameters, required,
+// the served schema with a default instance, the shaped output) — and
+// every generated input schema compiles, since it is compiled only on a
+// tool's first call.
+func TestGeneratedCatalogIsTheBuiltOne(t *testing.T) {
+	gen, err := tools.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	built, err := tools.BuildCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gen) != len(built) || len(gen) != 89 {
+		t.Fatalf("%d generated tools, %d built, want 89; run go generate ./internal/tools", len(gen), len(built))
+	}
+	for i, g := range gen {
+		b := built[i]
+		if !bytes.Equal(snapshot(g), snapshot(b)) {
+			t.Errorf("%s: generated definition differs from the built one; run go generate ./internal/tools", b.Name)
+			continue
+		}
+		if err := g.Input().Check(); err != nil {
+			t.Errorf("%s: generated input schema does not compile: %v", g.Name, err)
+		}
+		if !reflect.DeepEqual(g.Input().Props, b.Input().Props) || !reflect.DeepEqual(g.Input().Required, b.Input().Required) {
+			t.Errorf("%s: parameters differ:\n%+v\n%+v", g.Name, g.Input().Props, b.Input().Props)
+		}
+		if !reflect.DeepEqual(tools.OutShape(g), tools.OutShape(b)) {
+			t.Errorf("%s: shaped output differs", g.Name)
+		}
+		for _, inst := range []string{"ccc-sim-shanghai", `a "quoted" <b>&amp; 中文 \ inst`, " spaced "} {
+			if got, want := tools.ServedSchema(g, inst), tools.ServedSchema(b, inst); !bytes.Equal(got, want) {
+				t.Errorf("%s: served schema for %q differs:\n%s\n%s", g.Name, inst, got, want)
+			}
+		}
+	}
+}
 
 func TestCatalogDefinitions(t *testing.T) {
 	all, err := tools.Catalog()

@@ -16,13 +16,20 @@ import (
 // rendered from (numbers as json.Number), so tests can prove the text loses
 // nothing. It is the grammar of table.go, read the other way.
 func DecodeText(t *Tool, text string, loc *time.Location) (map[string]any, error) {
-	d := decoder{lines: strings.Split(text, "\n"), loc: loc, out: t.output}
+	d := decoder{lines: strings.Split(text, "\n"), loc: loc, out: t.outShape()}
 	return d.run()
 }
 
+// OutShape is the tool's shaped response shape and whether it pages.
+func OutShape(t *Tool) [2]any { return [2]any{t.outShape(), t.isPaged()} }
+
+// ServedSchema is the input schema a registry with this default instance
+// serves.
+func ServedSchema(t *Tool, instance string) json.RawMessage { return t.withDefaultInstance(instance) }
+
 // ShapeForTest shapes a body as Invoke does, for tests of odd answers.
 func ShapeForTest(t *Tool, body []byte, loc *time.Location) (js []byte, text string, err error) {
-	sh, err := shapeBody(body, spec.MustSpec().Action(t.Action).Response, t.output, t.paged, shapeOptions{Loc: loc})
+	sh, err := shapeBody(body, spec.MustSpec().Action(t.Action).Response, t.outShape(), t.isPaged(), shapeOptions{Loc: loc})
 	return sh.JSON, sh.Text, err
 }
 

@@ -209,7 +209,7 @@ func buildIndex(all []*Tool) *searchIndex {
 			}
 		}
 		var params []string
-		for _, p := range t.input.Props {
+		for _, p := range t.Input().Props {
 			params = append(params, p.Name, strings.ToLower(p.Name), p.Description)
 		}
 		text := [nFields]string{

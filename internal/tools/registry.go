@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/cccops/cccops/internal/ccc"
-	"github.com/cccops/cccops/internal/ccc/spec"
 	"github.com/cccops/cccops/internal/policy"
 	"github.com/cccops/cccops/internal/store"
 )
@@ -50,24 +49,6 @@ type Registry struct {
 	// readOnlyHidden are the tools a read-only gate keeps off the list.
 	readOnlyHidden map[string]*Tool
 	log            *slog.Logger
-}
-
-// Catalog builds the 89 tool definitions without a client or gate — for
-// listings, snapshots and size measurements.
-func Catalog() ([]*Tool, error) {
-	s, err := spec.LoadSpec()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Tool, 0, len(s.Actions))
-	for _, a := range s.Actions {
-		t, err := buildTool(a)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
 }
 
 // New builds the registry.
@@ -120,37 +101,7 @@ func (r *Registry) Gate() *policy.Gate { return r.cfg.Gate }
 // default instance, InstanceId is optional (Invoke fills it in) and its
 // description says which instance that is.
 func (r *Registry) InputSchema(t *Tool) json.RawMessage {
-	if r.cfg.DefaultInstance == "" || !t.HasParam("InstanceId") {
-		return t.InputSchema
-	}
-	var m map[string]any
-	if err := json.Unmarshal(t.InputSchema, &m); err != nil {
-		return t.InputSchema
-	}
-	if req, ok := m["required"].([]any); ok {
-		kept := make([]any, 0, len(req))
-		for _, x := range req {
-			if x != "InstanceId" {
-				kept = append(kept, x)
-			}
-		}
-		if len(kept) == 0 {
-			delete(m, "required")
-		} else {
-			m["required"] = kept
-		}
-	}
-	if props, ok := m["properties"].(map[string]any); ok {
-		if p, ok := props["InstanceId"].(map[string]any); ok {
-			desc, _ := p["description"].(string)
-			p["description"] = strings.TrimSpace(desc + " Defaults to " + r.cfg.DefaultInstance + ".")
-		}
-	}
-	out, err := json.Marshal(m)
-	if err != nil {
-		return t.InputSchema
-	}
-	return out
+	return t.withDefaultInstance(r.cfg.DefaultInstance) // catalog.go
 }
 
 // InstanceSettings reads an instance's own settings (GetInstance) as p: its
@@ -417,7 +368,7 @@ func (r *Registry) prepare(t *Tool, in map[string]any) (map[string]any, ccc.Requ
 	}
 	// Times in any accepted form become what CCC takes, so the gate and
 	// the audit see the absolute times that are sent.
-	if err := t.input.NormalizeTimes(args, r.cfg.Now(), r.Zone()); err != nil {
+	if err := t.Input().NormalizeTimes(args, r.cfg.Now(), r.Zone()); err != nil {
 		return nil, nil, invalidArgs(t, err)
 	}
 	// One encoding serves validation, decoding into the typed request and
@@ -426,7 +377,7 @@ func (r *Registry) prepare(t *Tool, in map[string]any) (map[string]any, ccc.Requ
 	if err != nil {
 		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
 	}
-	if err := t.input.ValidateEncoded(args, raw); err != nil {
+	if err := t.Input().ValidateEncoded(args, raw); err != nil {
 		return nil, nil, invalidArgs(t, err)
 	}
 	req, _ := ccc.NewRequest(t.Action)

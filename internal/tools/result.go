@@ -47,9 +47,9 @@ func (r *Registry) Zone() *time.Location {
 func (r *Registry) shape(t *Tool, body []byte, fields [][]string) (shaped, error) {
 	o := shapeOptions{Loc: r.Zone(), Fields: fields}
 	if fields != nil {
-		o.Rows = rowPath(t.output)
+		o.Rows = rowPath(t.outShape())
 	}
-	return shapeBody(body, spec.MustSpec().Action(t.Action).Response, t.output, t.paged, o)
+	return shapeBody(body, spec.MustSpec().Action(t.Action).Response, t.outShape(), t.isPaged(), o)
 }
 
 func (r *Registry) okResult(t *Tool, sh shaped) *Result {
@@ -89,7 +89,7 @@ func (r *Result) SetData(m map[string]any) {
 	if err := t.parse(r.JSON); err == nil && len(t.nodes) > 0 && t.nodes[0].kind == jObject {
 		var out *spec.Schema
 		if r.Tool != nil {
-			out = r.Tool.output
+			out = r.Tool.outShape()
 		}
 		r.Text = renderText(&t, out, nil)
 	}
@@ -230,7 +230,7 @@ func topCols(cols []string) []string {
 // shaped output), dotted for nested keys. Empty when the tool returns no
 // list.
 func (t *Tool) Columns() []string {
-	rows := rowSchema(t.output)
+	rows := rowSchema(t.outShape())
 	if rows == nil {
 		return nil
 	}

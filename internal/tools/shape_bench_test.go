@@ -31,7 +31,7 @@ func BenchmarkShape(b *testing.B) {
 	loc := time.FixedZone("Asia/Shanghai", 8*3600)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := shapeBody(body, resp, t.output, t.paged, shapeOptions{Loc: loc}); err != nil {
+		if _, err := shapeBody(body, resp, t.outShape(), t.isPaged(), shapeOptions{Loc: loc}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -41,17 +41,39 @@ type Tool struct {
 	// OutputSchema is the JSON Schema of the shaped result (structured content).
 	OutputSchema json.RawMessage `json:"outputSchema"`
 
+	// def is the generated definition this tool was made from
+	// (catalog_gen.go), whose parts are built on first use; built holds
+	// the parts of a tool built from the request structs (BuildCatalog).
+	def   *genTool
+	built *toolParts
+}
+
+// toolParts are what Invoke needs beyond the published definition.
+type toolParts struct {
 	input  *schema.Schema
 	output *spec.Schema // shaped response shape
 	paged  bool
 }
 
-// Input returns the compiled input schema.
-func (t *Tool) Input() *schema.Schema { return t.input }
+func (t *Tool) parts() *toolParts {
+	if t.def != nil {
+		return t.def.parts()
+	}
+	return t.built
+}
+
+// Input returns the input schema (its validator is compiled on the first
+// validation).
+func (t *Tool) Input() *schema.Schema { return t.parts().input }
+
+// outShape is the shaped response shape; isPaged says whether the answer
+// pages.
+func (t *Tool) outShape() *spec.Schema { return t.parts().output }
+func (t *Tool) isPaged() bool          { return t.parts().paged }
 
 // HasParam reports whether the tool takes the named parameter.
 func (t *Tool) HasParam(name string) bool {
-	p, ok := t.input.Prop(name)
+	p, ok := t.Input().Prop(name)
 	return ok && p.Name == name
 }
 
@@ -103,10 +125,10 @@ func buildTool(a *spec.Action) (*Tool, error) {
 		Access:      access,
 		Annotations: annotationsFor(a.Name, access),
 		InputSchema: in.JSON,
-		input:       in,
+		built:       &toolParts{input: in},
 	}
-	t.output, t.paged = shapeSchema(a.Response)
-	out := outputDoc(t.output, t.paged)
+	t.built.output, t.built.paged = shapeSchema(a.Response)
+	out := outputDoc(t.built.output, t.built.paged)
 	if t.OutputSchema, err = json.Marshal(out); err != nil {
 		return nil, err
 	}
@@ -118,7 +140,7 @@ func buildTool(a *spec.Action) (*Tool, error) {
 // type, and an example.
 func (t *Tool) Usage(command string) string {
 	var b strings.Builder
-	props := append([]schema.Prop(nil), t.input.Props...)
+	props := append([]schema.Prop(nil), t.Input().Props...)
 	sort.SliceStable(props, func(i, j int) bool { return props[i].Required && !props[j].Required })
 	fmt.Fprintf(&b, "%s %s", command, t.Name)
 	for _, p := range props {

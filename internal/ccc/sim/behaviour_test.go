@@ -266,3 +266,26 @@ func TestResetUserStatusIsSeenByEveryStateRead(t *testing.T) {
 		t.Fatalf("state log does not end with the reset: %v", logs)
 	}
 }
+
+// A simulator builds its week of data on the first request, not in New (a
+// server that is never asked pays nothing), and the data is the one New's
+// moment gives, however late the first request comes.
+func TestSeedsOnTheFirstRequestAsOfNew(t *testing.T) {
+	clock := fixedNow
+	s := New(Options{Seed: 3, Now: func() time.Time { return clock }})
+	if s.instances != nil {
+		t.Fatal("New seeded the state")
+	}
+	clock = clock.Add(5 * time.Hour) // the first request comes later
+	late := s.Agents(DefaultInstanceID)
+	clock = fixedNow
+	eager := New(Options{Seed: 3, Now: func() time.Time { return clock }}).Agents(DefaultInstanceID)
+	if len(late) != 48 || len(late) != len(eager) {
+		t.Fatalf("%d agents, %d eagerly", len(late), len(eager))
+	}
+	for i := range late {
+		if late[i].UserID != eager[i].UserID || !late[i].Since.Equal(eager[i].Since) || late[i].State != eager[i].State {
+			t.Fatalf("agent %d: %+v seeded late, %+v at once", i, late[i], eager[i])
+		}
+	}
+}

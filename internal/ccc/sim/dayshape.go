@@ -101,9 +101,12 @@ func rosterShifts(i int, online bool, offset, shiftLen time.Duration, now, horiz
 // A wait moves a call's start, so the agent's side of the
 // call — when it rang, was answered and ended — does not move.
 func shapeDays(in *instance, r rng, calls []*call, now, horizon time.Time) []*call {
+	incidentFrom := make([]time.Time, len(incidents)) // computed once, not per call
+	for i, inc := range incidents {
+		incidentFrom[i] = midnight(now).AddDate(0, 0, -inc.daysAgo).Add(time.Duration(inc.hour) * time.Hour)
+	}
 	inIncident := func(t time.Time) bool {
-		for _, inc := range incidents {
-			from := midnight(now).AddDate(0, 0, -inc.daysAgo).Add(time.Duration(inc.hour) * time.Hour)
+		for _, from := range incidentFrom {
 			if !t.Before(from) && t.Before(from.Add(time.Hour)) {
 				return true
 			}
@@ -172,7 +175,7 @@ func shapeDays(in *instance, r rng, calls []*call, now, horizon time.Time) []*ca
 		for k := 0; k < n; k++ {
 			start := from.Add(time.Duration(r.Int64N(int64(end.Sub(from))))).Truncate(time.Second)
 			g := in.groups[r.IntN(len(in.groups))]
-			c := &call{Type: "Inbound", Caller: r.pick(customerPrefixes) + r.digits(8), Start: start, seed: r.Uint64(), IVRSec: r.between(5, 30)}
+			c := &call{Type: "Inbound", Caller: r.phone(r.pick(customerPrefixes), 8), Start: start, seed: r.Uint64(), IVRSec: r.between(5, 30)}
 			c.Number = inboundNumber(in, r, g.ID)
 			c.Callee = c.Number
 			if r.chance(0.15) {

@@ -2,11 +2,13 @@ package sim
 
 import (
 	"fmt"
-	"github.com/cccops/cccops/internal/ccc"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/cccops/cccops/internal/ccc"
 )
 
 // Agent states, as CCC names them.
@@ -37,6 +39,7 @@ type instance struct {
 	roles    []*role
 	calls    []*call // by start time
 	callByID map[string]*call
+	seeding  *numberCands // while seeding only (seed.go)
 	devices  []*device
 	config   []configItem
 	sms      []*smsConfig
@@ -198,12 +201,18 @@ func (r rng) uuid() string {
 	return fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xfff, 0x8000|r.Uint32()&0x3fff, r.Uint64()&0xffffffffffff)
 }
 
-func (r rng) digits(n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte('0' + r.IntN(10))
+func (r rng) digits(n int) string { return r.phone("", n) }
+
+// phone is prefix followed by n random digits, built in one allocation;
+// pick(list) + digits(n) draws exactly what phone(pick(list), n) draws.
+func (r rng) phone(prefix string, n int) string {
+	var b strings.Builder
+	b.Grow(len(prefix) + n)
+	b.WriteString(prefix)
+	for range n {
+		b.WriteByte(byte('0' + r.IntN(10)))
 	}
-	return string(b)
+	return b.String()
 }
 
 func (r rng) pick(list []string) string { return list[r.IntN(len(list))] }
@@ -218,7 +227,7 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 func fromMS(v int64) time.Time { return time.UnixMilli(v) }
 
 func sortCalls(calls []*call) {
-	sort.SliceStable(calls, func(i, j int) bool { return calls[i].Start.Before(calls[j].Start) })
+	slices.SortStableFunc(calls, func(a, b *call) int { return a.Start.Compare(b.Start) })
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -138,7 +138,7 @@ func seedInstance(seed int64, stream uint64, def instanceDef, now time.Time, pro
 		u := &user{
 			UserID: r.uuid(), RamID: "22" + r.digits(14), LoginName: name,
 			DisplayName: strings.ToUpper(name[:1]) + name[1:] + " " + familyNames[r.IntN(len(familyNames))],
-			Email:       name + "@" + in.DomainName + ".example.com", Phone: r.pick(customerPrefixes) + r.digits(8),
+			Email:       name + "@" + in.DomainName + ".example.com", Phone: r.phone(r.pick(customerPrefixes), 8),
 			Extension: fmt.Sprintf("80%02d%03d", stream, i+1), Department: groupDefs[i%len(groupDefs)].Name,
 			Primary: i == 0,
 		}
@@ -206,6 +206,8 @@ func (in *instance) group(id string) *skillGroup {
 // then writes the calls each agent handled during its shifts over the last
 // seven days, plus calls that never reached an agent.
 func seedAgentsAndCalls(in *instance, r rng, def instanceDef, now time.Time) {
+	in.seeding = &numberCands{in: map[string][]string{}, out: map[string][]string{}}
+	defer func() { in.seeding = nil }()
 	horizon := now.Add(-7 * 24 * time.Hour)
 	var calls []*call
 	offlineEvery := 6 // every 6th agent is off shift
@@ -304,7 +306,7 @@ func seedAgentsAndCalls(in *instance, r rng, def instanceDef, now time.Time) {
 	for i := 0; i < def.ExtraCalls; i++ {
 		start := horizon.Add(time.Duration(r.Int64N(int64(now.Add(-20 * time.Minute).Sub(horizon))))).Truncate(time.Second)
 		g := in.groups[r.IntN(len(in.groups))]
-		c := &call{Type: "Inbound", Caller: r.pick(customerPrefixes) + r.digits(8), Start: start, seed: r.Uint64(), IVRSec: r.between(5, 40)}
+		c := &call{Type: "Inbound", Caller: r.phone(r.pick(customerPrefixes), 8), Start: start, seed: r.Uint64(), IVRSec: r.between(5, 40)}
 		c.Number = inboundNumber(in, r, g.ID)
 		c.Callee = c.Number
 		if r.chance(0.4) {
@@ -319,6 +321,9 @@ func seedAgentsAndCalls(in *instance, r rng, def instanceDef, now time.Time) {
 	calls = shapeDays(in, r, calls, now, horizon) // dayshape.go
 	sortCalls(calls)
 	base := 2_000_000_000 * int64(stream(in))
+	if len(in.callByID) == 0 {
+		in.callByID = make(map[string]*call, len(calls))
+	}
 	for i, c := range calls {
 		c.ContactID = strconv.FormatInt(base+int64(i)*7+int64(c.seed%7), 10)
 		in.callByID[c.ContactID] = c
@@ -335,7 +340,24 @@ func stream(in *instance) int {
 	return 9
 }
 
+// numberCands caches the candidates of inboundNumber and outboundNumber
+// while an instance is seeded, when its numbers cannot change; the picks,
+// and so the data, are the same as without it.
+type numberCands struct{ in, out map[string][]string }
+
 func inboundNumber(in *instance, r rng, groupID string) string {
+	if in.seeding != nil {
+		cands, ok := in.seeding.in[groupID]
+		if !ok {
+			cands = inboundCands(in, groupID)
+			in.seeding.in[groupID] = cands
+		}
+		return r.pick(cands)
+	}
+	return r.pick(inboundCands(in, groupID))
+}
+
+func inboundCands(in *instance, groupID string) []string {
 	var cands []string
 	for _, n := range in.numbers {
 		if n.Usage == "Outbound" {
@@ -354,10 +376,22 @@ func inboundNumber(in *instance, r rng, groupID string) string {
 			}
 		}
 	}
-	return r.pick(cands)
+	return cands
 }
 
 func outboundNumber(in *instance, r rng, groupID string) string {
+	if in.seeding != nil {
+		cands, ok := in.seeding.out[groupID]
+		if !ok {
+			cands = outboundCands(in, groupID)
+			in.seeding.out[groupID] = cands
+		}
+		return r.pick(cands)
+	}
+	return r.pick(outboundCands(in, groupID))
+}
+
+func outboundCands(in *instance, groupID string) []string {
 	var cands []string
 	if g := in.group(groupID); g != nil {
 		for _, id := range g.OutboundNumberIDs {
@@ -373,7 +407,7 @@ func outboundNumber(in *instance, r rng, groupID string) string {
 			}
 		}
 	}
-	return r.pick(cands)
+	return cands
 }
 
 func (in *instance) number(id string) *phoneNumber {
@@ -393,7 +427,7 @@ func agentCall(in *instance, r rng, u *user, t time.Time) *call {
 	g := in.group(sk.GroupID)
 	c := &call{Start: t.Truncate(time.Second), AgentID: u.UserID, AgentRamID: u.RamID, AgentName: u.DisplayName, AgentLogin: u.LoginName,
 		GroupID: g.ID, GroupName: g.Name, seed: r.Uint64()}
-	customer := r.pick(customerPrefixes) + r.digits(8)
+	customer := r.phone(r.pick(customerPrefixes), 8)
 	if g.Name == groupDefs[outboundGroup].Name && r.chance(0.8) {
 		c.Type = "Outbound"
 		c.Number = outboundNumber(in, r, g.ID)

@@ -19,8 +19,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/cccops/cccops/internal/ccc/spec"
 )
 
 // Credentials the simulator accepts when Options leave them empty. They are
@@ -71,7 +69,6 @@ type ExternalRecord struct {
 
 // Sim is the simulator: an http.Handler with a seeded call center inside.
 type Sim struct {
-	spec   *spec.Spec
 	now    func() time.Time
 	log    *slog.Logger
 	keys   map[string]string
@@ -90,7 +87,10 @@ type Sim struct {
 	cmu    sync.Mutex
 	counts map[string]int64
 
-	mu        sync.Mutex // guards everything below and all instance state
+	// mu guards everything below and all instance state. Its first Lock
+	// seeds that state (see seededMutex): a process that never calls the
+	// simulator never pays for a week of calls.
+	mu        seededMutex
 	instances []*instance
 	byID      map[string]*instance
 	external  []ExternalRecord
@@ -119,7 +119,6 @@ func New(opts Options) *Sim {
 		opts.BearerTokens = []string{DefaultBearerToken}
 	}
 	s := &Sim{
-		spec:    spec.MustSpec(),
 		now:     opts.Now,
 		log:     opts.Logger,
 		keys:    map[string]string{},
@@ -137,8 +136,25 @@ func New(opts Options) *Sim {
 		s.tokens[t] = true
 	}
 	s.SetFaults(opts.Faults)
-	s.seedState(opts.Seed, opts.Now())
+	// The data is anchored to this moment, whenever it is built: the same
+	// seed and Now give the same data as if it had been built here.
+	seed, now := opts.Seed, opts.Now()
+	s.mu.seed = func() { s.seedState(seed, now) }
 	return s
+}
+
+// seededMutex is the simulator's state lock; the first Lock runs seed
+// (once, before locking), so every path to the state — handlers, accessors,
+// tests — finds it seeded, and a process that never asks pays nothing.
+type seededMutex struct {
+	sync.Mutex
+	once sync.Once
+	seed func()
+}
+
+func (m *seededMutex) Lock() {
+	m.once.Do(m.seed)
+	m.Mutex.Lock()
 }
 
 // SetFaults replaces the fault settings; it takes effect on the next request.

@@ -113,7 +113,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, reqID, action, missingParam("Action"))
 		return
 	}
-	act := s.spec.Action(action)
+	act := spec.MustSpec().Action(action)
 	h := handlers[action]
 	if act == nil || h == nil {
 		s.writeError(w, r, reqID, action, errf(404, "InvalidAction.NotFound", "Specified api %q is not found; check the action name (CCC %s has 89 actions).", action, spec.Version))
