@@ -90,6 +90,9 @@ func run(ctx context.Context, argv []string, ready func(addr string)) error {
 
 	metrics := ops.NewMetrics()
 	cfg.Observe = metrics.Observe
+	// A bot that posts approvals sweeps the store itself, every round, so
+	// it can update the messages of what expired.
+	cfg.NoSweeper = strings.TrimSpace(os.Getenv("SLACK_APPROVALS_CHANNEL")) != "" && os.Getenv("SLACK_BOT_TOKEN") != ""
 	a, err := app.Open(cfg)
 	if err != nil {
 		return err

@@ -64,6 +64,12 @@ type Config struct {
 	TimeZone          string // the call center's zone for readable times and date-time arguments
 	NoStructured      bool   // results carry only their text (MCP: no structuredContent)
 	StructuredContent string // on or off (the flag; NoStructured follows it)
+
+	// NoSweeper: this process does not sweep the store on a timer (a
+	// Slack bot that posts approvals sweeps on its own, every round).
+	NoSweeper bool
+	// SweepEvery is how often the store is swept (default a minute).
+	SweepEvery time.Duration
 }
 
 // DefaultCallTimeout bounds one tool call when --call-timeout is not given.
@@ -338,7 +344,42 @@ func Open(cfg Config) (*App, error) {
 		return fail(err)
 	}
 	a.Registry = reg
+	if !cfg.NoSweeper {
+		a.startSweeper(cfg.SweepEvery, cfg.Logger)
+	}
 	return a, nil
+}
+
+// DefaultSweepEvery is how often a process sweeps the store by default.
+const DefaultSweepEvery = time.Minute
+
+// startSweeper expires requests nobody answered (audited by the gate) and
+// forgets ended requests past retention, used single-use keys and full
+// buckets, until Close. A Slack bot posting approvals sweeps on its own,
+// more often, so it can update the messages of what expired.
+func (a *App) startSweeper(every time.Duration, log *slog.Logger) {
+	if every <= 0 {
+		every = DefaultSweepEvery
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := a.Gate.Sweep(ctx); err != nil && ctx.Err() == nil {
+					log.Warn("sweeping the store failed; trying again at the next round", "err", err)
+				}
+			}
+		}
+	}()
+	// Closers run in reverse: the sweeper stops before the store closes.
+	a.closers = append(a.closers, func() error { cancel(); <-done; return nil })
 }
 
 // MinTokenSecret is the shortest confirmation secret accepted, in bytes;

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -306,5 +307,42 @@ func TestPlainHTTPOnAReachableAddressIsWarned(t *testing.T) {
 		if exposed && (!strings.Contains(w, addr) || !strings.Contains(w, "TLS reverse proxy") || !strings.Contains(w, "SLACK_ADDR")) {
 			t.Errorf("%s: %q", addr, w)
 		}
+	}
+}
+
+// A process sweeps its store: a confirmation nobody answered is expired and
+// audited without anyone touching it again, and a process that says it
+// sweeps on its own (a bot posting approvals) does not.
+func TestTheStoreIsSwept(t *testing.T) {
+	for _, k := range []string{"CCC_BEARER_TOKEN", "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ECS_METADATA", "ALIBABA_CLOUD_CREDENTIALS_FILE", "ALIBABA_CLOUD_CREDENTIALS_URI"} {
+		t.Setenv(k, "")
+	}
+	for _, noSweeper := range []bool{false, true} {
+		audit := filepath.Join(t.TempDir(), "audit.jsonl")
+		a, err := Open(Config{Backend: BackendSim, Logger: Discard(), AuditPath: audit, TokenTTL: 50 * time.Millisecond,
+			SweepEvery: 20 * time.Millisecond, NoSweeper: noSweeper})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := a.Registry.Invoke(context.Background(), tools.Invocation{Principal: policy.Principal{ID: "t", Surface: "test"},
+			Tool: "modify_skill_group", CanAsk: true, Args: map[string]any{"SkillGroupId": "sg-1", "Name": "x"}})
+		if err != nil || res.Status != tools.StatusPending {
+			t.Fatalf("want a pending confirmation: %v %v", res, err)
+		}
+		expired := func() bool {
+			b, _ := os.ReadFile(audit)
+			return strings.Contains(string(b), `"result":"expired"`)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for !expired() && time.Now().Before(deadline) && !noSweeper {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if noSweeper {
+			time.Sleep(300 * time.Millisecond)
+		}
+		if got := expired(); got == noSweeper {
+			t.Errorf("NoSweeper=%v: expired in the audit = %v", noSweeper, got)
+		}
+		a.Close()
 	}
 }
