@@ -136,26 +136,14 @@ func (p *parser) value(depth int) (int32, error) {
 			}
 			p.t.nodes[child].ks, p.t.nodes[child].ke = kstart, kend
 			p.t.nodes[child].kesc = esc
-			if last < 0 {
-				p.t.nodes[idx].first = child
-			} else {
-				p.t.nodes[last].next = child
+			p.link(idx, &last, child)
+			more, err := p.sep('}', "an object")
+			if err != nil {
+				return -1, err
 			}
-			last = child
-			p.t.nodes[idx].n++
-			p.ws()
-			if p.i >= len(p.b) {
-				return -1, p.fail("unexpected end in an object")
-			}
-			if p.b[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.b[p.i] == '}' {
-				p.i++
+			if !more {
 				break
 			}
-			return -1, p.fail("expected ',' or '}'")
 		}
 		p.t.nodes[idx].rs, p.t.nodes[idx].re = int32(start), int32(p.i)
 		return idx, nil
@@ -175,26 +163,14 @@ func (p *parser) value(depth int) (int32, error) {
 			if err != nil {
 				return -1, err
 			}
-			if last < 0 {
-				p.t.nodes[idx].first = child
-			} else {
-				p.t.nodes[last].next = child
+			p.link(idx, &last, child)
+			more, err := p.sep(']', "an array")
+			if err != nil {
+				return -1, err
 			}
-			last = child
-			p.t.nodes[idx].n++
-			p.ws()
-			if p.i >= len(p.b) {
-				return -1, p.fail("unexpected end in an array")
-			}
-			if p.b[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.b[p.i] == ']' {
-				p.i++
+			if !more {
 				break
 			}
-			return -1, p.fail("expected ',' or ']'")
 		}
 		p.t.nodes[idx].rs, p.t.nodes[idx].re = int32(start), int32(p.i)
 		return idx, nil
@@ -438,4 +414,33 @@ func validNumber(b []byte) bool {
 		}
 	}
 	return i == len(b)
+}
+
+// link appends child to the container idx, after last.
+func (p *parser) link(idx int32, last *int32, child int32) {
+	if *last < 0 {
+		p.t.nodes[idx].first = child
+	} else {
+		p.t.nodes[*last].next = child
+	}
+	*last = child
+	p.t.nodes[idx].n++
+}
+
+// sep reads what follows a member of a container that ends with end: a
+// comma (more follows) or end (done).
+func (p *parser) sep(end byte, what string) (more bool, err error) {
+	p.ws()
+	if p.i >= len(p.b) {
+		return false, p.fail("unexpected end in " + what)
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return true, nil
+	case end:
+		p.i++
+		return false, nil
+	}
+	return false, p.fail("expected ',' or '" + string(end) + "'")
 }
