@@ -38,18 +38,7 @@ func TestStartsOnTheSimulator(t *testing.T) {
 	}))
 	defer receiver.Close()
 
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, func(a string) { addrc <- a }) }()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("run ended early: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("not ready in 30 s")
-	}
+	addr, stop := startRun(t)
 	base := "http://" + addr
 
 	resp, err := http.Get(base + "/healthz")
@@ -100,9 +89,32 @@ func TestStartsOnTheSimulator(t *testing.T) {
 	if code, body := get(t, base+"/metrics", ""); code != 200 || !strings.Contains(body, `cccops_calls_total{action="ListAgentStates",class="read",result="ok"}`) {
 		t.Errorf("metrics: %d\n%s", code, body)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("run: %v", err)
+	stop()
+}
+
+// startRun starts the bot with the environment the test set and waits
+// until it listens; stop ends it and checks it ended cleanly.
+func startRun(t *testing.T) (addr string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(a string) { addrc <- a }) }()
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		cancel()
+		t.Fatalf("run ended early: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("not ready in 30 s")
+	}
+	return addr, func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
 	}
 }
 
@@ -147,18 +159,7 @@ func TestOpsAddrServesTheEndpointsApart(t *testing.T) {
 	opsAddr := freeAddr(t)
 	t.Setenv("SLACK_OPS_ADDR", opsAddr)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, func(a string) { addrc <- a }) }()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("run ended early: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("not ready in 30 s")
-	}
+	addr, stop := startRun(t)
 	if code, _ := get(t, "http://"+opsAddr+"/healthz", ""); code != 200 {
 		t.Errorf("healthz on --ops-addr: %d", code)
 	}
@@ -171,10 +172,7 @@ func TestOpsAddrServesTheEndpointsApart(t *testing.T) {
 	if code, _ := get(t, "http://"+addr+"/metrics", token); code != http.StatusNotFound {
 		t.Errorf("metrics on the Slack listener too: %d", code)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("run: %v", err)
-	}
+	stop()
 }
 
 func TestRefusesToStartWithoutSlackSecrets(t *testing.T) {
