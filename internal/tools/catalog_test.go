@@ -3,7 +3,6 @@ package tools_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -208,13 +207,3 @@ func TestCatalogDefinitions(t *testing.T) {
 
 // The bytes of the tool list are measured where they are real: the MCP
 // adapter's TestToolListBytes marshals tools/list as a client receives it.
-
-func ExampleTool_Usage() {
-	all, _ := tools.Catalog()
-	for _, tl := range all {
-		if tl.Action == "ResetUserStatus" {
-			fmt.Println(strings.SplitN(tl.Usage("/ccc"), "\n", 2)[0])
-		}
-	}
-	// Output: /ccc reset_user_status InstanceId=<string> [RamIdList=<array>]
-}

@@ -8,7 +8,6 @@ package tools
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/cccops/cccops/internal/ccc"
@@ -133,75 +132,4 @@ func buildTool(a *spec.Action) (*Tool, error) {
 		return nil, err
 	}
 	return t, nil
-}
-
-// Usage is a plain-text usage line and parameter list generated from the
-// schema, for text surfaces: required first, then optional, each with its
-// type, and an example.
-func (t *Tool) Usage(command string) string {
-	var b strings.Builder
-	props := append([]schema.Prop(nil), t.Input().Props...)
-	sort.SliceStable(props, func(i, j int) bool { return props[i].Required && !props[j].Required })
-	fmt.Fprintf(&b, "%s %s", command, t.Name)
-	for _, p := range props {
-		if p.Required {
-			fmt.Fprintf(&b, " %s=<%s>", p.Name, p.Type)
-		} else {
-			fmt.Fprintf(&b, " [%s=<%s>]", p.Name, p.Type)
-		}
-	}
-	b.WriteString("\n")
-	fmt.Fprintf(&b, "%s — %s\nRisk: %s.\n", t.Title, t.Description, t.Access)
-	if len(props) == 0 {
-		b.WriteString("Takes no parameters.\n")
-	}
-	for _, p := range props {
-		req := "optional"
-		if p.Required {
-			req = "required"
-		}
-		fmt.Fprintf(&b, "• %s (%s, %s): %s\n", p.Name, p.TypeText(), req, p.Description)
-	}
-	fmt.Fprintf(&b, "Example: %s %s", command, t.Name)
-	for _, p := range props {
-		if p.Required {
-			fmt.Fprintf(&b, " %s=%s", p.Name, example(p))
-		}
-	}
-	return b.String()
-}
-
-func example(p schema.Prop) string {
-	if len(p.Enum) > 0 {
-		return fmt.Sprint(p.Enum[0])
-	}
-	switch {
-	case p.Name == "InstanceId":
-		return "ccc-sim-shanghai"
-	case schema.IsTimeParam(p.Name) && p.Type == "integer":
-		return "1h"
-	case schema.IsTimeParam(p.Name) && strings.HasSuffix(p.Name, "Date"):
-		return "2026-11-01"
-	case schema.IsTimeParam(p.Name):
-		return "today"
-	case p.Name == "PageNumber":
-		return "1"
-	case p.Name == "PageSize":
-		return "20"
-	}
-	switch p.Type {
-	case "integer":
-		if p.Minimum != nil {
-			return fmt.Sprint(int64(*p.Minimum))
-		}
-		return "1"
-	case "boolean":
-		return "true"
-	case "array":
-		if p.Items == "integer" {
-			return "1,2"
-		}
-		return "a,b"
-	}
-	return "…"
 }
