@@ -105,7 +105,7 @@ func FuzzParseToken(f *testing.F) {
 		} else if rerr.Reason == "" || rerr.Code == "" {
 			t.Fatalf("refusal without code or reason: %+v", rerr)
 		}
-		// Redeem against a fresh gate (so earlier inputs used no nonce).
+		// A yes against a fresh gate: its store knows no request, so nothing is accepted for a call it does not bind.
 		g2, _ := New(Config{Secret: fuzzSecret, Logger: quiet, Now: g.now})
 		if err := redeem(g2, s, c, Principal{}); err == nil {
 			if rerr != nil || cl.Principal != c.Principal.ID || cl.Action != c.Action || cl.Digest != Digest(c.Args) || cl.Instance != c.InstanceID {

@@ -117,7 +117,7 @@ func BenchmarkDecideWithFile(b *testing.B) {
 	}
 }
 
-func BenchmarkIssueRedeem(b *testing.B) {
+func BenchmarkAskAndConfirm(b *testing.B) {
 	g := newGate(b, Config{})
 	c := resetCall()
 	for b.Loop() {

@@ -67,7 +67,7 @@ func (g *Gate) mac(head string) []byte {
 }
 
 // parseToken checks a token's shape and signature and returns its claims.
-// Only the exact bytes Issue produces are accepted: one format, base64url
+// Only the exact bytes sign produces are accepted: one format, base64url
 // without padding or line breaks, canonical JSON with known fields.
 func (g *Gate) parseToken(tok string) (claims, *tokenError) {
 	var cl claims
