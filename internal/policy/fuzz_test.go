@@ -82,9 +82,9 @@ func isASCII(s string) bool {
 }
 
 // FuzzParseToken feeds arbitrary strings to the token parser and to
-// Redeem: nothing panics, only the exact bytes the gate signs are accepted
+// Admit: nothing panics, only the exact bytes the gate signs are accepted
 // (parsing then re-signing gives the same string back), and nothing but a
-// genuine token for that very call is ever redeemed.
+// genuine token for that very call is ever accepted.
 func FuzzParseToken(f *testing.F) {
 	g, err := New(Config{Secret: fuzzSecret, Logger: quiet, Now: func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }})
 	if err != nil {
