@@ -377,11 +377,20 @@ func (r *Registry) prepare(t *Tool, in map[string]any) (map[string]any, ccc.Requ
 	if err != nil {
 		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
 	}
-	if err := t.Input().ValidateEncoded(args, raw); err != nil {
+	// Decoded once with json.Number numbers, as the validator takes them;
+	// the same values, numbers made int64 after validation, are the
+	// canonical arguments.
+	var out map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
+	}
+	if err := t.Input().ValidateDecoded(args, out); err != nil {
 		return nil, nil, invalidArgs(t, err)
 	}
 	req, _ := ccc.NewRequest(t.Action)
-	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec = json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(req); err != nil {
 		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
@@ -389,10 +398,6 @@ func (r *Registry) prepare(t *Tool, in map[string]any) (map[string]any, ccc.Requ
 	// The canonical arguments are the validated ones with numbers in one
 	// form: the schema admits no null and no unknown key, so they hold
 	// exactly what the typed request sends.
-	var out map[string]any
-	dec = json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	_ = dec.Decode(&out)
 	return normalizeNumbers(out).(map[string]any), req, nil
 }
 
