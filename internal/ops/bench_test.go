@@ -1,6 +1,8 @@
 package ops_test
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -25,7 +27,7 @@ func BenchmarkObserve(b *testing.B) {
 	})
 }
 
-// BenchmarkGather is one scrape's collection (without the HTTP encoding)
+// BenchmarkGather is one scrape's collection and text (without HTTP)
 // after 89 actions were called.
 func BenchmarkGather(b *testing.B) {
 	m := ops.NewMetrics()
@@ -36,7 +38,7 @@ func BenchmarkGather(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := m.Registry().Gather(); err != nil {
+		if err := m.Registry().WriteText(context.Background(), io.Discard); err != nil {
 			b.Fatal(err)
 		}
 	}
