@@ -1,0 +1,91 @@
+package chart
+
+import (
+	"image/color"
+	"math"
+	"testing"
+)
+
+// Four hours: a busy one, then one without calls, whose service level and
+// wait are NaN.
+func fourHours(gap bool) Series {
+	nan := math.NaN()
+	s := Series{
+		Labels:       []string{"09:00", "10:00", "11:00", "12:00"},
+		Offered:      []float64{20, 100, 0, 10},
+		Answered:     []float64{18, 90, 0, 9},
+		Abandoned:    []float64{1, 6, 0, 1},
+		ServiceLevel: []float64{50, 50, nan, 50},
+		AvgWait:      []float64{5, 5, nan, 5},
+	}
+	if !gap {
+		s.Offered[2], s.Answered[2], s.ServiceLevel[2], s.AvgWait[2] = 10, 10, 50, 5
+	}
+	return s
+}
+
+func at(t *testing.T, c *canvas, x, y float64) color.RGBA {
+	t.Helper()
+	return c.img.RGBAAt(int(math.Floor(x)), int(math.Floor(y)))
+}
+
+func TestTheBusiestIntervalsBarReachesNearTheTopInItsColour(t *testing.T) {
+	c, l, err := render(fourHours(true), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x0, x1 := l.barX(1, 0)
+	mid, top := (x0+x1)/2, l.yCalls(100)
+	if h := l.bottom - l.top; top-l.top > 0.25*h {
+		t.Errorf("the tallest bar tops out at %.0f px of a %.0f px plot area, the axis wastes the rest", l.bottom-top, h)
+	}
+	if got := at(t, c, mid, top+3); got != colOffered {
+		t.Errorf("just inside the top of the 100-call bar: %v, want offered's %v", got, colOffered)
+	}
+	if got := at(t, c, mid, top-3); got == colOffered {
+		t.Errorf("above the 100-call bar the offered colour goes on")
+	}
+	if got := at(t, c, mid, l.bottom-3); got != colOffered {
+		t.Errorf("at the foot of the bar: %v", got)
+	}
+	a0, a1 := l.barX(1, 1)
+	if got := at(t, c, (a0+a1)/2, l.yCalls(90)+3); got != colAnswered {
+		t.Errorf("top of the 90-answered bar: %v, want %v", got, colAnswered)
+	}
+	b0, b1 := l.barX(1, 2)
+	if got := at(t, c, (b0+b1)/2, l.yCalls(6)+2); got != colAbandoned {
+		t.Errorf("top of the 6-abandoned bar: %v, want %v", got, colAbandoned)
+	}
+	if got := at(t, c, (b0+b1)/2, l.yCalls(6)-3); got == colAbandoned {
+		t.Errorf("the 6-abandoned bar is taller than 6")
+	}
+}
+
+func TestAnIntervalWithoutCallsLeavesAGapInTheLines(t *testing.T) {
+	green := func(p color.RGBA) bool { return int(p.G)-int(p.R) > 40 && int(p.G)-int(p.B) > 40 }
+	for _, gap := range []bool{true, false} {
+		c, l, err := render(fourHours(gap), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := l.yRight(50)
+		if got := at(t, c, (l.x(0)+l.x(1))/2, y); got != colSL {
+			t.Fatalf("gap %v: the service level line between 09:00 and 10:00 is %v, want %v", gap, got, colSL)
+		}
+		// Between the dots of 10:00 and 12:00, where 11:00 had no calls.
+		drawn := 0
+		for x := l.x(1) + 2*dotR; x < l.x(3)-2*dotR; x++ {
+			for dy := -1.0; dy <= 1; dy++ {
+				if green(at(t, c, x, y+dy)) {
+					drawn++
+				}
+			}
+		}
+		if gap && drawn > 0 {
+			t.Errorf("%d green pixels through 11:00, which had no calls", drawn)
+		}
+		if !gap && drawn == 0 {
+			t.Errorf("no line through 11:00 when it had calls: the check sees nothing")
+		}
+	}
+}
