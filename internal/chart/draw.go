@@ -85,6 +85,12 @@ func render(s Series, title string) (*canvas, layout, error) {
 	if err != nil {
 		return nil, layout{}, err
 	}
+	if w := width(big, title); w > Width-40 { // a long instance or group name: a smaller title, never a clipped one
+		big.Close()
+		if big, err = face(f, math.Max(10, titlePx*(Width-40)/w)); err != nil {
+			return nil, layout{}, err
+		}
+	}
 	small, err := face(f, labelPx)
 	if err != nil {
 		return nil, layout{}, err

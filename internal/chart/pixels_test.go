@@ -1,7 +1,9 @@
 package chart
 
 import (
+	"bytes"
 	"image/color"
+	"image/png"
 	"math"
 	"testing"
 )
@@ -87,5 +89,61 @@ func TestAnIntervalWithoutCallsLeavesAGapInTheLines(t *testing.T) {
 		if !gap && drawn == 0 {
 			t.Errorf("no line through 11:00 when it had calls: the check sees nothing")
 		}
+	}
+}
+
+func TestALongTitleShrinksToFitTheWidth(t *testing.T) {
+	title := "Calls on ccc-production-instance-shanghai-0123456789 · Billing and Collections Escalations · 7 days 2025-03-06 – 2025-03-12 · daily · times CST (UTC+08:00)"
+	c, _, err := render(fourHours(true), title)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := 0; y < 44; y++ { // the title's band
+		for _, x := range []int{0, 1, Width - 2, Width - 1} {
+			if p := c.img.RGBAAt(x, y); p != colBackground {
+				t.Fatalf("the title reaches the edge at (%d,%d): %v", x, y, p)
+			}
+		}
+	}
+	inked := 0
+	for x := 0; x < 40; x++ {
+		for y := 0; y < 44; y++ {
+			if c.img.RGBAAt(x+20, y) != colBackground {
+				inked++
+			}
+		}
+	}
+	if inked == 0 {
+		t.Errorf("nothing drawn near the left end of the title band: the title is not using the width")
+	}
+}
+
+// Reports are drawn on Slack and MCP requests at once; each gives the same
+// bytes (the docs test relies on it) and shares only the parsed font.
+func TestChartsDrawnAtOnceAreTheSame(t *testing.T) {
+	const n = 4
+	out := make([][]byte, n)
+	done := make(chan error, n)
+	for i := range n {
+		go func() {
+			c, _, err := render(fourHours(i%2 == 0), "at once")
+			if err == nil {
+				var buf bytes.Buffer
+				err = png.Encode(&buf, c.img)
+				out[i] = buf.Bytes()
+			}
+			done <- err
+		}()
+	}
+	for range n {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(out[0], out[2]) || !bytes.Equal(out[1], out[3]) {
+		t.Errorf("the same series drawn twice gave different PNGs")
+	}
+	if bytes.Equal(out[0], out[1]) {
+		t.Errorf("different series gave the same PNG")
 	}
 }
