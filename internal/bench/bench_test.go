@@ -416,7 +416,10 @@ type canned struct {
 	calls int
 }
 
-func (c *canned) Call(context.Context, ccc.Request) (json.RawMessage, error) { c.calls++; return c.body, nil }
+func (c *canned) Call(context.Context, ccc.Request) (json.RawMessage, error) {
+	c.calls++
+	return c.body, nil
+}
 
 // BenchmarkRegistryOwn is Invoke on a canned answer, next to the real
 // ccc.Client call it would wrap (ccc_call), in one run: own/ccc is the
