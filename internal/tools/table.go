@@ -274,6 +274,7 @@ type trie struct {
 	schema *spec.Schema
 	col    int // value column, or -1
 	kids   []*trie
+	cursor int // the kid to try first: the one after the kid found last
 }
 
 // appendPath writes the dotted path of tr below the row.
@@ -289,8 +290,17 @@ func (b *tableBuilder) kid(tr *trie, c int32) *trie {
 	t := b.t
 	key := t.keyOf(c)
 	esc := t.nodes[c].kesc
-	for _, k := range tr.kids {
+	// Rows of one list mostly hold the same keys in the same order: the
+	// kid after the last one found is tried first.
+	if !esc && tr.cursor < len(tr.kids) {
+		if k := tr.kids[tr.cursor]; string(k.name) == string(key) {
+			tr.cursor++
+			return k
+		}
+	}
+	for i, k := range tr.kids {
 		if !esc && string(k.name) == string(key) {
+			tr.cursor = i + 1
 			return k
 		}
 	}
@@ -305,6 +315,7 @@ func (b *tableBuilder) kid(tr *trie, c int32) *trie {
 	}
 	k := b.newTrie(name, tr, childSchemaKey(tr.schema, name))
 	tr.kids = append(tr.kids, k)
+	tr.cursor = len(tr.kids)
 	return k
 }
 
