@@ -661,6 +661,10 @@ func appendDuration(b []byte, d time.Duration) []byte {
 	return b
 }
 
+// cellStop marks the bytes appendEscaped looks at: the escaped ones and the
+// first byte of the fence marks.
+var cellStop = [256]bool{'\\': true, '|': true, '\n': true, '\r': true, 0xC2: true}
+
 // appendEscaped writes a cell's text: "\" "|" and line breaks escaped, and
 // in fenced text the fence marks too, so a value can never end its cell,
 // its row or its fence.
@@ -668,7 +672,7 @@ func appendEscaped(b, s []byte, fence bool) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c != '\\' && c != '|' && c != '\n' && c != '\r' && c != 0xC2 {
+		if !cellStop[c] {
 			continue
 		}
 		var esc byte
