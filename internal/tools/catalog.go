@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"go/format"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,7 +17,9 @@ import (
 // The 89 tool definitions are built from the request structs (reflection),
 // internal/ccc/docs, the access table and the spec once, at build time, by
 // `go generate ./internal/tools`, into catalog_gen.go: a process starts
-// with them as string constants and pays nothing to list them. What only a
+// with them as string constants, pays nothing to list them, and links
+// neither the reflector (internal/schema/schemagen, invopop) nor a Go
+// formatter: both are the generator's. What only a
 // call needs — the input schema's parameters and validator, the shaped
 // response — is built on a tool's first use. TestGoldenToolDefinitions
 // fails when catalog_gen.go is not what BuildCatalog builds now.
@@ -69,18 +70,18 @@ func Catalog() ([]*Tool, error) {
 	return out, nil
 }
 
-// BuildCatalog builds the 89 tool definitions from the request structs, the
-// docs, the access table and the spec, compiling every input schema: what
-// `go generate` writes into catalog_gen.go, and what the tests compare it
-// with.
-func BuildCatalog() ([]*Tool, error) {
+// BuildCatalog builds the 89 tool definitions from the request structs
+// (with reflect: schemagen.For), the docs, the access table and the spec,
+// compiling every input schema: what `go generate` writes into
+// catalog_gen.go, and what the tests compare it with.
+func BuildCatalog(reflect Reflector) ([]*Tool, error) {
 	s, err := spec.LoadSpec()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*Tool, 0, len(s.Actions))
 	for _, a := range s.Actions {
-		t, err := buildTool(a)
+		t, err := buildTool(a, reflect)
 		if err != nil {
 			return nil, err
 		}
@@ -144,9 +145,11 @@ func defaultInstanceSchema(in json.RawMessage, instance string) json.RawMessage 
 	return out
 }
 
-// GenerateCatalog renders catalog_gen.go from BuildCatalog.
-func GenerateCatalog() ([]byte, error) {
-	all, err := BuildCatalog()
+// CatalogSource renders catalog_gen.go from BuildCatalog, before gofmt:
+// the generator formats it (go/format), so that this package, which every
+// server links, does not.
+func CatalogSource(reflect Reflector) ([]byte, error) {
+	all, err := BuildCatalog(reflect)
 	if err != nil {
 		return nil, err
 	}
@@ -175,5 +178,5 @@ func GenerateCatalog() ([]byte, error) {
 		fmt.Fprintf(&b, "\t\toutput: %s,\n\t},\n", q(string(t.OutputSchema)))
 	}
 	b.WriteString("}\n")
-	return format.Source(b.Bytes())
+	return b.Bytes(), nil
 }
