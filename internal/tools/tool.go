@@ -112,7 +112,7 @@ func buildTool(a *spec.Action, reflect Reflector) (*Tool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tools: %s: %w", a.Name, err)
 	}
-	d, ok := docs.Actions[a.Name]
+	d, ok := docs.Actions()[a.Name]
 	if !ok || d.Description == "" {
 		return nil, fmt.Errorf("tools: %s has no description in internal/ccc/docs", a.Name)
 	}
