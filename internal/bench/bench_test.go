@@ -11,7 +11,10 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/cccops/cccops/internal/ccc"
+	"github.com/cccops/cccops/internal/ccc/sim"
 	"github.com/cccops/cccops/internal/store/pgtest"
+	"github.com/cccops/cccops/internal/tools"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(withPostgres{m}) }
@@ -401,5 +404,56 @@ func TestSlackCommandPath(t *testing.T) {
 	after := e.Sim.Counts()
 	if after["GetUser"] <= before["GetUser"] {
 		t.Fatal("/ccc get_user did not reach the simulator")
+	}
+}
+
+// canned answers every call with one body the simulator gave, so
+// BenchmarkRegistryOwn measures the registry's own work alone: arguments,
+// validation, the gate, shaping and the text — everything Invoke adds to a
+// ccc.Client call.
+type canned struct {
+	body  []byte
+	calls int
+}
+
+func (c *canned) Call(context.Context, ccc.Request) (json.RawMessage, error) {
+	c.calls++
+	return c.body, nil
+}
+
+// BenchmarkRegistryOwn is Invoke on a canned answer, next to the real
+// ccc.Client call it would wrap (ccc_call), in one run: own/ccc is the
+// share the registry adds (goal: ≤ 0.15, issue 13).
+func BenchmarkRegistryOwn(b *testing.B) {
+	for _, action := range []string{"GetUser", "ListRealTimeAgent"} {
+		e := startEnv(b, action)
+		body, err := e.Client.Call(context.Background(), e.Read.Req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := &canned{body: body}
+		reg, err := tools.New(tools.Config{Client: c, Gate: e.Gate, DefaultInstance: sim.DefaultInstanceID, Timeout: 30 * time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		inv := tools.Invocation{Tool: e.Read.Tool, Args: e.Read.Args, Principal: Principal}
+		b.Run(action+"/own", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := reg.Invoke(context.Background(), inv)
+				if err != nil || !strings.Contains(res.Text, e.Read.Expect) {
+					b.Fatalf("%v %v", err, res)
+				}
+			}
+		})
+		b.Run(action+"/ccc_call", func(b *testing.B) {
+			b.ReportAllocs()
+			call := e.CCC()
+			for b.Loop() {
+				if err := call(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

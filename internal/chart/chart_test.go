@@ -26,7 +26,7 @@ var docsNow = time.Date(2025, 3, 12, 18, 30, 0, 0, time.FixedZone("CST", 8*3600)
 
 var oncall = policy.Principal{ID: "test:oncall", Surface: "test"}
 
-func registry(t *testing.T, now time.Time) *tools.Registry {
+func registry(t testing.TB, now time.Time) *tools.Registry {
 	t.Helper()
 	srv, err := sim.Start("127.0.0.1:0", sim.Options{Now: func() time.Time { return now }})
 	if err != nil {
@@ -177,5 +177,25 @@ func TestDocsChartIsCurrent(t *testing.T) {
 	old, err := os.ReadFile(docsPNG)
 	if err != nil || !bytes.Equal(old, b) {
 		t.Fatalf("%s is stale or missing (%v); run UPDATE_DOCS=1 go test ./internal/chart -run TestDocsChartIsCurrent", docsPNG, err)
+	}
+}
+
+// BenchmarkPNG is the time to draw and encode the README chart (one day,
+// hourly), the work a /ccc report or a report resource does per call.
+func BenchmarkPNG(b *testing.B) {
+	reg := registry(b, docsNow)
+	p, err := tools.ParsePeriod("today", "", docsNow)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rep, err := reg.CallReport(context.Background(), oncall, "", p, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := chart.PNG(rep); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -12,11 +13,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cccops/cccops/internal/store"
 )
@@ -63,7 +63,7 @@ type Config struct {
 type handler struct {
 	cfg      Config
 	tokenSum *[32]byte
-	metrics  http.Handler
+	scrapes  chan struct{} // a slot per scrape in flight
 	mux      *http.ServeMux
 
 	mu      sync.Mutex // one /readyz check at a time; the others wait for it
@@ -99,12 +99,7 @@ func Handler(cfg Config) (http.Handler, error) {
 		sum := sha256.Sum256([]byte(tok))
 		h.tokenSum = &sum
 	}
-	h.metrics = promhttp.HandlerFor(cfg.Metrics.reg, promhttp.HandlerOpts{
-		ErrorLog:            slogPrintln{cfg.Logger},
-		ErrorHandling:       promhttp.ContinueOnError, // a failing collector must not hide the others
-		MaxRequestsInFlight: metricsInFlight,
-		Timeout:             metricsTimeout,
-	})
+	h.scrapes = make(chan struct{}, metricsInFlight)
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("GET /healthz", h.healthz)
 	h.mux.HandleFunc("GET /readyz", h.readyz)
@@ -207,7 +202,80 @@ func (h *handler) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "metrics are served only to clients on this machine (loopback) unless "+MetricsTokenEnv+" is set; set it and give the scraper the token", http.StatusForbidden)
 		return
 	}
-	h.metrics.ServeHTTP(w, r)
+	h.writeMetrics(w, r)
+}
+
+// writeMetrics answers a scrape: the registry in the text format, gzipped
+// when the client accepts it. A gauge that cannot be read is left out
+// (and logged by it) rather than failing the scrape.
+func (h *handler) writeMetrics(w http.ResponseWriter, r *http.Request) {
+	select {
+	case h.scrapes <- struct{}{}:
+		defer func() { <-h.scrapes }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, fmt.Sprintf("%d scrapes are running already; try again in a moment (scrape less often or from fewer Prometheus servers)", metricsInFlight), http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), metricsTimeout)
+	defer cancel()
+	e := getEncoder()
+	defer putEncoder(e)
+	h.cfg.Metrics.reg.encode(ctx, e)
+
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Add("Vary", "Accept-Encoding")
+	if !acceptsGzip(r.Header.Values("Accept-Encoding")) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(e.out)))
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(e.out)
+		}
+		return
+	}
+	w.Header().Set("Content-Encoding", "gzip")
+	if r.Method == http.MethodHead {
+		return
+	}
+	gz := gzips.Get().(*gzip.Writer)
+	defer gzips.Put(gz)
+	gz.Reset(w)
+	_, _ = gz.Write(e.out) // a write fails only when the client went away
+	_ = gz.Close()
+}
+
+var gzips = sync.Pool{New: func() any {
+	gz, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return gz
+}}
+
+// acceptsGzip reports whether Accept-Encoding accepts gzip: listed with a
+// weight above zero, or not listed and * is.
+func acceptsGzip(values []string) bool {
+	gzipQ, starQ := -1.0, -1.0
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			coding, params, _ := strings.Cut(part, ";")
+			coding = strings.TrimSpace(coding)
+			q := 1.0
+			for p := range strings.SplitSeq(params, ";") {
+				if k, val, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+					if f, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+						q = f
+					}
+				}
+			}
+			switch {
+			case strings.EqualFold(coding, "gzip"):
+				gzipQ = q
+			case coding == "*":
+				starQ = q
+			}
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
 }
 
 func loopbackPeer(r *http.Request) bool {
@@ -267,8 +335,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
-
-// slogPrintln lets promhttp log through slog.
-type slogPrintln struct{ log *slog.Logger }
-
-func (s slogPrintln) Println(v ...any) { s.log.Warn("metrics: " + fmt.Sprint(v...)) }

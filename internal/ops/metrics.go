@@ -11,9 +11,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
 	"github.com/cccops/cccops/internal/ccc/spec"
 	"github.com/cccops/cccops/internal/policy"
 	"github.com/cccops/cccops/internal/store"
@@ -26,56 +23,51 @@ const MaxPendingCounted = 1000
 // pendingTimeout bounds the store read behind one scrape.
 const pendingTimeout = 2 * time.Second
 
-// Metrics is the Prometheus registry of one process with cccops' metrics.
+// Metrics is the registry of one process with cccops' metrics.
 // Observe is safe for concurrent use.
 type Metrics struct {
-	reg         *prometheus.Registry
-	calls       *prometheus.CounterVec
-	duration    *prometheus.HistogramVec
-	decisions   *prometheus.CounterVec
-	rateLimited *prometheus.CounterVec
-	storeErrors prometheus.Counter
+	reg         *Registry
+	calls       *CounterVec
+	duration    *HistogramVec
+	decisions   *CounterVec
+	rateLimited *CounterVec
+	storeErrors *Counter
 }
 
 // NewMetrics builds the registry: cccops' metrics plus the Go runtime's
-// and the process's (go_*, process_*).
+// and the process's (go_*, process_*; see runtime.go, process_linux.go).
 func NewMetrics() *Metrics {
+	reg := NewRegistry()
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
-		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cccops_calls_total",
-			Help: "CCC calls that ran, by action, access class and result (ok or error).",
-		}, []string{"action", "class", "result"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "cccops_call_duration_seconds",
-			Help:    "Time CCC took to answer a call that ran (retries included), by action and access class.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"action", "class"}),
-		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cccops_gate_decisions_total",
-			Help: "Records of the policy gate, by verdict (allow, confirm, deny) and result (pending, approved, sending, ok, error, refused, expired, rate-limited, …).",
-		}, []string{"decision", "result"}),
-		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cccops_rate_limited_total",
-			Help: "Calls refused because the principal's rate limit was spent, by access class.",
-		}, []string{"class"}),
-		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "cccops_store_errors_total",
-			Help: "Calls refused because the store could not be reached (nothing ran); see /readyz.",
-		}),
+		reg: reg,
+		calls: reg.Counter("cccops_calls_total",
+			"CCC calls that ran, by action, access class and result (ok or error).",
+			"action", "class", "result"),
+		duration: reg.Histogram("cccops_call_duration_seconds",
+			"Time CCC took to answer a call that ran (retries included), by action and access class.",
+			[]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+			"action", "class"),
+		decisions: reg.Counter("cccops_gate_decisions_total",
+			"Records of the policy gate, by verdict (allow, confirm, deny) and result (pending, approved, sending, ok, error, refused, expired, rate-limited, …).",
+			"decision", "result"),
+		rateLimited: reg.Counter("cccops_rate_limited_total",
+			"Calls refused because the principal's rate limit was spent, by access class.",
+			"class"),
+		storeErrors: reg.Counter("cccops_store_errors_total",
+			"Calls refused because the store could not be reached (nothing ran); see /readyz.").With(),
 	}
-	m.reg.MustRegister(m.calls, m.duration, m.decisions, m.rateLimited, m.storeErrors,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.register(goCollector{}, goNames...)
+	reg.register(processCollector{}, processNames...)
 	// Series that exist from the start, so rate() and alerts see a zero
 	// rather than nothing.
 	for _, c := range []spec.Access{spec.AccessRead, spec.AccessSecret, spec.AccessWrite, spec.AccessDestructive, spec.AccessExternal} {
-		m.rateLimited.WithLabelValues(string(c))
+		m.rateLimited.With(string(c))
 	}
 	return m
 }
 
-// Registry is the registry /metrics serves (tests and extra collectors).
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+// Registry is the registry /metrics serves (tests and extra metrics).
+func (m *Metrics) Registry() *Registry { return m.reg }
 
 // Results of the gate's records; anything else is counted as "other", so a
 // label never takes an unbounded value.
@@ -103,13 +95,13 @@ func (m *Metrics) Observe(r policy.Record) {
 	if !knownResults[result] {
 		result = "other"
 	}
-	m.decisions.WithLabelValues(decision, result).Inc()
+	m.decisions.With(decision, result).Inc()
 	switch r.Result {
 	case policy.ResultOK, policy.ResultError:
-		m.calls.WithLabelValues(action, class, r.Result).Inc()
-		m.duration.WithLabelValues(action, class).Observe(float64(r.LatencyMS) / 1000)
+		m.calls.With(action, class, r.Result).Inc()
+		m.duration.With(action, class).Observe(float64(r.LatencyMS) / 1000)
 	case policy.CodeRateLimited:
-		m.rateLimited.WithLabelValues(class).Inc()
+		m.rateLimited.With(class).Inc()
 	}
 	if r.ErrorCode == policy.CodeUnavailable {
 		m.storeErrors.Inc()
@@ -124,25 +116,16 @@ func (m *Metrics) WatchPending(st store.Store, log *slog.Logger) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m.reg.MustRegister(&pendingCollector{st: st, log: log, desc: prometheus.NewDesc("cccops_confirmations_pending",
-		"Confirmation and approval requests waiting for a human's yes, read from the store at scrape time (counted up to 1000).", nil, nil)})
-}
-
-type pendingCollector struct {
-	st   store.Store
-	log  *slog.Logger
-	desc *prometheus.Desc
-}
-
-func (c *pendingCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
-
-func (c *pendingCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), pendingTimeout)
-	defer cancel()
-	reqs, err := c.st.List(ctx, store.Query{States: []store.State{store.Pending}, Limit: MaxPendingCounted})
-	if err != nil {
-		c.log.Warn("metrics: pending requests could not be listed from the store; cccops_confirmations_pending is left out of this scrape", "store", c.st.Name(), "err", err)
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(len(reqs)))
+	m.reg.GaugeFunc("cccops_confirmations_pending",
+		"Confirmation and approval requests waiting for a human's yes, read from the store at scrape time (counted up to 1000).",
+		func(ctx context.Context) (float64, bool) {
+			ctx, cancel := context.WithTimeout(ctx, pendingTimeout)
+			defer cancel()
+			reqs, err := st.List(ctx, store.Query{States: []store.State{store.Pending}, Limit: MaxPendingCounted})
+			if err != nil {
+				log.Warn("metrics: pending requests could not be listed from the store; cccops_confirmations_pending is left out of this scrape", "store", st.Name(), "err", err)
+				return 0, false
+			}
+			return float64(len(reqs)), true
+		})
 }

@@ -345,16 +345,16 @@ func TestUnknownActionsShareOneLabel(t *testing.T) {
 	for _, a := range []string{"Drop1", "Drop2", "Drop3"} {
 		m.Observe(policy.Record{Action: a, Decision: policy.Deny, Result: policy.ResultError})
 	}
-	fams, err := m.Registry().Gather()
-	if err != nil {
+	var text strings.Builder
+	if err := m.Registry().WriteText(context.Background(), &text); err != nil {
 		t.Fatal(err)
 	}
-	var calls *dto.MetricFamily
-	for _, f := range fams {
-		if f.GetName() == "cccops_calls_total" {
-			calls = f
-		}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(text.String()))
+	if err != nil {
+		t.Fatalf("not Prometheus text: %v\n%s", err, text.String())
 	}
+	calls := fams["cccops_calls_total"]
 	if calls == nil || len(calls.Metric) != 1 || calls.Metric[0].Counter.GetValue() != 3 {
 		t.Fatalf("unknown actions: %v", calls)
 	}

@@ -218,6 +218,17 @@ func (s *Schema) Validate(args map[string]any) error {
 // ValidateEncoded is Validate for a caller that already holds the arguments
 // encoded as JSON (raw must be the encoding of args).
 func (s *Schema) ValidateEncoded(args map[string]any, raw []byte) error {
+	return s.validate(args, func() (any, error) { return validator.UnmarshalJSON(bytes.NewReader(raw)) })
+}
+
+// ValidateDecoded is Validate for a caller that already holds the arguments
+// decoded from their JSON with json.Number numbers (inst, as
+// json.Decoder.UseNumber leaves them), so they are not decoded again.
+func (s *Schema) ValidateDecoded(args map[string]any, inst any) error {
+	return s.validate(args, func() (any, error) { return inst, nil })
+}
+
+func (s *Schema) validate(args map[string]any, decoded func() (any, error)) error {
 	var probs problems
 	names := make([]string, 0, len(args))
 	for k := range args {
@@ -256,7 +267,7 @@ func (s *Schema) ValidateEncoded(args map[string]any, raw []byte) error {
 	if err := s.Check(); err != nil {
 		return problem("", "this tool's parameters cannot be checked, so nothing was sent (its schema does not compile: "+clip(err.Error())+"); this is a bug in cccops: report it")
 	}
-	inst, err := validator.UnmarshalJSON(bytes.NewReader(raw))
+	inst, err := decoded()
 	if err != nil {
 		return problem("", "the arguments are not JSON ("+clip(err.Error())+"); send an object of parameter values")
 	}

@@ -387,3 +387,7 @@ func DefaultFieldsExample(t *Tool) []any {
 	}
 	return out
 }
+
+// Every shaped result in this package's tests is parsed again and
+// compared with the tree the writer built.
+func init() { verifyShapedTree = true }

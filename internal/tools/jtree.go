@@ -213,25 +213,36 @@ func (p *parser) value(depth int) (int32, error) {
 // str skips a string starting at the opening quote; it reports whether the
 // string holds escapes.
 func (p *parser) str() (bool, error) {
-	p.i++
+	b := p.b
+	i := p.i + 1
 	esc := false
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			p.i++
+	for {
+		for i < len(b) && !strStop[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			p.i = len(b)
+			return false, p.fail("unterminated string")
+		}
+		switch b[i] {
+		case '"':
+			p.i = i + 1
 			return esc, nil
-		case c == '\\':
+		case '\\':
 			esc = true
-			p.i += 2
-		case c < 0x20:
-			return false, p.fail("control character in a string")
+			i += 2
 		default:
-			p.i++
+			p.i = i
+			return false, p.fail("control character in a string")
 		}
 	}
-	return false, p.fail("unterminated string")
 }
+
+// strStop marks the bytes that end a run of plain string bytes: the quote,
+// the backslash and control characters.
+var strStop = [256]bool{'"': true, '\\': true,
+	0: true, 1: true, 2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 9: true, 10: true, 11: true, 12: true, 13: true, 14: true, 15: true,
+	16: true, 17: true, 18: true, 19: true, 20: true, 21: true, 22: true, 23: true, 24: true, 25: true, 26: true, 27: true, 28: true, 29: true, 30: true, 31: true}
 
 // child returns the member named key of object node i, or -1.
 func (t *jtree) child(i int32, key string) int32 {

@@ -371,29 +371,45 @@ func (r *Registry) prepare(t *Tool, in map[string]any) (map[string]any, ccc.Requ
 	if err := t.Input().NormalizeTimes(args, r.cfg.Now(), r.Zone()); err != nil {
 		return nil, nil, invalidArgs(t, err)
 	}
-	// One encoding serves validation, decoding into the typed request and
-	// the canonical arguments.
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
+	// The canonical arguments — maps, lists, strings, bools and int64
+	// numbers — are what the validator checks, what the typed request is
+	// filled from and what the gate binds confirmations to. Values of
+	// other Go types (a surface that built its arguments by hand) take a
+	// JSON round trip to the same form.
+	var out map[string]any
+	if c, ok := canonical(args); ok {
+		out = c.(map[string]any)
+	} else {
+		raw, err := json.Marshal(args)
+		if err != nil {
+			return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&out); err != nil {
+			return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
+		}
+		out = normalizeNumbers(out).(map[string]any)
 	}
-	if err := t.Input().ValidateEncoded(args, raw); err != nil {
+	if err := t.Input().ValidateDecoded(args, out); err != nil {
 		return nil, nil, invalidArgs(t, err)
 	}
 	req, _ := ccc.NewRequest(t.Action)
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(req); err != nil {
-		return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
+	if !fillRequest(req, out) {
+		// Decoding words what does not fit (the schema admits no null and
+		// no unknown key, so this is rare).
+		req, _ = ccc.NewRequest(t.Action)
+		raw, err := json.Marshal(out)
+		if err == nil {
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			err = dec.Decode(req)
+		}
+		if err != nil {
+			return nil, nil, &Error{Kind: KindInvalidArgs, Tool: t.Name, Message: fmt.Sprintf("invalid arguments for %s: %v", t.Name, err)}
+		}
 	}
-	// The canonical arguments are the validated ones with numbers in one
-	// form: the schema admits no null and no unknown key, so they hold
-	// exactly what the typed request sends.
-	var out map[string]any
-	dec = json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	_ = dec.Decode(&out)
-	return normalizeNumbers(out).(map[string]any), req, nil
+	return out, req, nil
 }
 
 // normalizeNumbers turns json.Number into int64 (the API has no floats), so

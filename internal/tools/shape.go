@@ -153,47 +153,83 @@ func shapeBody(raw []byte, resp, out *spec.Schema, paged bool, o shapeOptions) (
 	if paged {
 		res.Hint = pageHint(t)
 	}
-	w := shapeWriter{t: t, buf: make([]byte, 0, len(raw)+len(res.Hint)+32), fields: o.Fields, rows: o.Rows}
+	ot := treePool.Get().(*jtree)
+	defer treePool.Put(ot)
+	ot.nodes = ot.nodes[:0]
+	w := shapeWriter{t: t, out: ot, buf: make([]byte, 0, len(raw)+len(res.Hint)+32), fields: o.Fields, rows: o.Rows}
+	root := w.emit(jObject, false)
 	w.buf = append(w.buf, '{')
-	first := true
+	last := int32(-1)
 	for c := t.nodes[0].first; c >= 0; c = t.nodes[c].next {
 		k := t.keyString(c)
 		if envelope[k] {
 			continue
 		}
-		if !first {
+		if last >= 0 {
 			w.buf = append(w.buf, ',')
 		}
-		first = false
-		w.key(c)
+		ks, ke := w.key(c)
 		var ps *spec.Schema
 		if resp != nil {
 			ps = resp.Properties[k]
 		}
 		w.outer = append(w.outer[:0], t.keyOf(c))
-		w.value(c, ps, false)
+		w.member(root, &last, ks, ke, t.nodes[c].kesc, w.value(c, ps, false))
 	}
 	if res.Hint != "" {
-		if !first {
+		if last >= 0 {
 			w.buf = append(w.buf, ',')
 		}
+		ks := int32(len(w.buf) + 1)
 		w.buf = append(w.buf, `"`+NextPageKey+`":`...)
+		ke := int32(len(w.buf) - 2)
+		h := w.emit(jString, false)
 		w.buf = appendJSONString(w.buf, res.Hint)
+		w.end(h)
+		w.out.nodes[h].esc = bytes.IndexByte(w.buf[w.out.nodes[h].rs:], '\\') >= 0
+		w.member(root, &last, ks, ke, false, h)
 	}
 	w.buf = append(w.buf, '}')
+	w.end(root)
 	res.JSON = w.buf
 	// The text is rendered from the shaped bytes, so it shows exactly what
-	// the structured content holds.
-	if err := t.parse(res.JSON); err != nil {
-		return res, fmt.Errorf("shaping produced invalid JSON: %v", err)
+	// the structured content holds: the writer built their tree as it
+	// wrote them (so they are not parsed again).
+	ot.src = res.JSON
+	if verifyShapedTree {
+		if err := checkTree(ot); err != nil {
+			return res, err
+		}
 	}
-	res.Text = renderText(t, out, o.Loc)
+	res.Text = renderText(ot, out, o.Loc)
+	ot.src = nil
 	return res, nil
+}
+
+// verifyShapedTree makes shapeBody parse what it wrote and compare the tree
+// with the one it built (tests turn it on).
+var verifyShapedTree = false
+
+func checkTree(built *jtree) error {
+	var parsed jtree
+	if err := parsed.parse(built.src); err != nil {
+		return fmt.Errorf("shaping produced invalid JSON: %v", err)
+	}
+	if len(parsed.nodes) != len(built.nodes) {
+		return fmt.Errorf("shaping built %d nodes for JSON of %d", len(built.nodes), len(parsed.nodes))
+	}
+	for i := range parsed.nodes {
+		if parsed.nodes[i] != built.nodes[i] {
+			return fmt.Errorf("shaping built node %d as %+v, the JSON parses as %+v (%s)", i, built.nodes[i], parsed.nodes[i], built.src)
+		}
+	}
+	return nil
 }
 
 // shapeWriter writes the shaped JSON of a parsed answer.
 type shapeWriter struct {
 	t      *jtree
+	out    *jtree // the tree of buf, node for node as parsing buf would make it
 	buf    []byte
 	fields [][]string
 	rows   []string
@@ -201,34 +237,67 @@ type shapeWriter struct {
 	path   [][]byte // member names below the current row, for Fields
 }
 
-func (w *shapeWriter) key(c int32) {
+// key writes the member name of node c and returns where it lies in buf.
+func (w *shapeWriter) key(c int32) (int32, int32) {
 	w.buf = append(w.buf, '"')
+	ks := int32(len(w.buf))
 	w.buf = append(w.buf, w.t.keyOf(c)...)
+	ke := int32(len(w.buf))
 	w.buf = append(w.buf, '"', ':')
+	return ks, ke
 }
 
-// value writes node i shaped by schema s (nil: as it is). inRow is true
-// below an element of a list, where Fields apply.
-func (w *shapeWriter) value(i int32, s *spec.Schema, inRow bool) {
+// emit starts a node of the out tree at the end of buf.
+func (w *shapeWriter) emit(kind byte, esc bool) int32 {
+	w.out.nodes = append(w.out.nodes, jnode{kind: kind, esc: esc, rs: int32(len(w.buf)), first: -1, next: -1})
+	return int32(len(w.out.nodes) - 1)
+}
+
+// end closes node i at the end of buf.
+func (w *shapeWriter) end(i int32) { w.out.nodes[i].re = int32(len(w.buf)) }
+
+// member links child, named by buf[ks:ke], as the next member of parent.
+func (w *shapeWriter) member(parent int32, last *int32, ks, ke int32, kesc bool, child int32) {
+	n := &w.out.nodes[child]
+	n.ks, n.ke, n.kesc = ks, ke, kesc
+	w.link(parent, last, child)
+}
+
+func (w *shapeWriter) link(parent int32, last *int32, child int32) {
+	if *last < 0 {
+		w.out.nodes[parent].first = child
+	} else {
+		w.out.nodes[*last].next = child
+	}
+	*last = child
+	w.out.nodes[parent].n++
+}
+
+// value writes node i shaped by schema s (nil: as it is) and returns its
+// node in the out tree. inRow is true below an element of a list, where
+// Fields apply.
+func (w *shapeWriter) value(i int32, s *spec.Schema, inRow bool) int32 {
 	t := w.t
 	n := &t.nodes[i]
 	if s != nil {
 		if key, inner, ok := wrapper(s); ok {
 			if n.kind != jObject {
-				w.value(i, inner, inRow)
-				return
+				return w.value(i, inner, inRow)
 			}
 			c := t.child(i, key)
 			if c < 0 || t.nodes[c].kind == jNull {
+				e := w.emit(jArray, false)
 				w.buf = append(w.buf, '[', ']')
-				return
+				w.end(e)
+				return e
 			}
-			w.value(c, inner, inRow)
-			return
+			return w.value(c, inner, inRow)
 		}
 	}
 	switch n.kind {
 	case jObject:
+		idx := w.emit(jObject, false)
+		last := int32(-1)
 		w.buf = append(w.buf, '{')
 		first := true
 		for c := n.first; c >= 0; c = t.nodes[c].next {
@@ -246,12 +315,12 @@ func (w *shapeWriter) value(i int32, s *spec.Schema, inRow bool) {
 				w.buf = append(w.buf, ',')
 			}
 			first = false
-			w.key(c)
+			ks, ke := w.key(c)
 			var cs *spec.Schema
 			if s != nil {
 				cs = s.Properties[string(t.keyOf(c))]
 			}
-			w.value(c, cs, inRow)
+			w.member(idx, &last, ks, ke, t.nodes[c].kesc, w.value(c, cs, inRow))
 			if inRow && w.fields != nil {
 				w.path = w.path[:len(w.path)-1]
 			} else if !inRow {
@@ -259,6 +328,8 @@ func (w *shapeWriter) value(i int32, s *spec.Schema, inRow bool) {
 			}
 		}
 		w.buf = append(w.buf, '}')
+		w.end(idx)
+		return idx
 	case jArray:
 		var is *spec.Schema
 		if s != nil {
@@ -266,16 +337,23 @@ func (w *shapeWriter) value(i int32, s *spec.Schema, inRow bool) {
 		}
 		// Fields name columns of the elements of the list of rows.
 		rows := inRow || (w.fields != nil && w.atRows())
+		idx := w.emit(jArray, false)
+		last := int32(-1)
 		w.buf = append(w.buf, '[')
 		for c, k := n.first, 0; c >= 0; c, k = t.nodes[c].next, k+1 {
 			if k > 0 {
 				w.buf = append(w.buf, ',')
 			}
-			w.value(c, is, rows && t.nodes[c].kind == jObject || inRow)
+			w.link(idx, &last, w.value(c, is, rows && t.nodes[c].kind == jObject || inRow))
 		}
 		w.buf = append(w.buf, ']')
+		w.end(idx)
+		return idx
 	default:
+		idx := w.emit(n.kind, n.esc)
 		w.buf = append(w.buf, t.rawOf(i)...)
+		w.end(idx)
+		return idx
 	}
 }
 
