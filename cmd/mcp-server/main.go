@@ -187,8 +187,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 
-	metrics := ops.NewMetrics()
-	o.app.Observe = metrics.Observe
+	// The operations endpoints (and the metrics they publish) exist in HTTP
+	// mode and when --ops-addr asks for them; over stdio without it nobody
+	// can reach them, so nothing is counted or set up for them.
+	serveOps := o.transport == "http" || o.opsAddr != ""
+	var metrics *ops.Metrics
+	if serveOps {
+		metrics = ops.NewMetrics()
+		o.app.Observe = metrics.Observe
+	}
 	a, err := app.Open(o.app)
 	if err != nil {
 		return err
@@ -208,9 +215,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	opsHandler, err := ops.Setup(metrics, a.Store, a.Client.Endpoint(), os.Getenv(ops.MetricsTokenEnv), logger)
-	if err != nil {
-		return err
+	var opsHandler http.Handler
+	if serveOps {
+		if opsHandler, err = ops.Setup(metrics, a.Store, a.Client.Endpoint(), os.Getenv(ops.MetricsTokenEnv), logger); err != nil {
+			return err
+		}
 	}
 	if o.opsAddr != "" {
 		osrv, err := ops.Start(o.opsAddr, opsHandler, logger)

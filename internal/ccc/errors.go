@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 )
@@ -83,11 +84,15 @@ func IsRetryableCode(status int, code string) bool {
 		code == "Timeout" || code == "Network" || status >= 500
 }
 
-var secretParam = regexp.MustCompile(`(?i)(Signature|BearerToken|SecurityToken|AccessKeySecret|AccessKeyId)=[^&\s"]*`)
+// secretParam matches a credential-looking parameter; compiled on the first
+// error scrubbed, not at every start.
+var secretParam = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(Signature|BearerToken|SecurityToken|AccessKeySecret|AccessKeyId)=[^&\s"]*`)
+})
 
 // scrub removes credential-looking parameters and known secret values.
 func scrub(s string, secrets []string) string {
-	s = secretParam.ReplaceAllString(s, "$1=REDACTED")
+	s = secretParam().ReplaceAllString(s, "$1=REDACTED")
 	for _, v := range secrets {
 		if len(v) >= 4 {
 			s = strings.ReplaceAll(s, v, "REDACTED")

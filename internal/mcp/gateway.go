@@ -135,7 +135,7 @@ func (s *Server) gatewayDescribe(ctx context.Context, req mcp.CallToolRequest) (
 // optional when a default instance exists), and a call_action example in
 // the JSON call_action takes.
 func (s *Server) describeText(t *tools.Tool, served json.RawMessage) (string, error) {
-	sch, err := schema.Compile(served, nil)
+	sch, err := schema.Compile(served)
 	if err != nil {
 		return "", err
 	}

@@ -1,7 +1,9 @@
-// Package schema turns CCC request structs into JSON Schemas (with
-// invopop/jsonschema), validates arguments against them (with
-// santhosh-tekuri/jsonschema), and turns loose text — Slack's Key=Value —
-// into typed JSON arguments using the same schema.
+// Package schema reads the JSON Schema of a tool's input, validates
+// arguments against it (with santhosh-tekuri/jsonschema), and turns loose
+// text — Slack's Key=Value — into typed JSON arguments using the same
+// schema. The schemas themselves are reflected from the CCC request structs
+// at build time (internal/schema/schemagen), so a server links no
+// reflector.
 package schema
 
 import (
@@ -10,17 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/invopop/jsonschema"
 	validator "github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-
-	"github.com/cccops/cccops/internal/ccc/docs"
 )
 
 // Schema is an input schema: the JSON document shown to clients and a
@@ -32,8 +30,6 @@ type Schema struct {
 	// Props are the parameters, sorted by name, with what a text surface needs.
 	Props    []Prop
 	Required []string
-
-	doc *jsonschema.Schema
 
 	once       sync.Once // compiles, for a Lazy schema
 	compiled   *validator.Schema
@@ -72,64 +68,21 @@ func (s *Schema) Prop(name string) (*Prop, bool) {
 	return nil, false
 }
 
-func reflector() *jsonschema.Reflector {
-	return &jsonschema.Reflector{
-		RequiredFromJSONSchemaTags: true,
-		DoNotReference:             true,
-		ExpandedStruct:             true,
-		Anonymous:                  true,
-	}
+// StringList describes an optional parameter taking a list of at most
+// MaxItems strings, which the registry adds to some tools' schemas (see
+// schemagen.For).
+type StringList struct {
+	Name, Description string
+	MaxItems          int
 }
 
-// For builds the input schema of a request struct (a pointer to one).
-func For(req any) (*Schema, error) {
-	doc := reflector().ReflectFromType(reflect.TypeOf(req).Elem())
-	doc.Version = ""
-	doc.ID = ""
-	if doc.Properties == nil || doc.Properties.Len() == 0 {
-		// Actions without parameters still take an (empty) object.
-		doc.Properties = jsonschema.NewProperties()
-	}
-	doc.Type = "object"
-	doc.AdditionalProperties = jsonschema.FalseSchema
-	action := ""
-	if a, ok := req.(interface{ Action() string }); ok {
-		action = a.Action()
-	}
-	for pair := doc.Properties.Oldest(); pair != nil; pair = pair.Next() {
-		name, p := pair.Key, pair.Value
-		if p.Type == "array" && p.MaxItems == nil {
-			n := uint64(docs.ParamMaxItems(action, name))
-			p.MaxItems = &n
-		}
-		if IsTimeParam(name) && (p.Type == "integer" || p.Type == "string") {
-			// A time takes epoch ms or text, whatever the wire wants; the
-			// registry converts it before validation (NormalizeTimes).
-			other := "string"
-			if p.Type == "string" {
-				other = "integer"
-			}
-			if p.Extras == nil {
-				p.Extras = map[string]any{}
-			}
-			p.Extras["type"] = []string{p.Type, other}
-			p.Type = ""
-		}
-	}
-	raw, err := json.Marshal(doc)
-	if err != nil {
-		return nil, fmt.Errorf("schema: marshal %T: %w", req, err)
-	}
-	return Compile(raw, doc)
-}
-
-// Compile compiles a schema document for validation. doc may be nil.
-func Compile(raw json.RawMessage, doc *jsonschema.Schema) (*Schema, error) {
+// Compile compiles a schema document for validation.
+func Compile(raw json.RawMessage) (*Schema, error) {
 	compiled, err := compile(raw)
 	if err != nil {
 		return nil, err
 	}
-	s := &Schema{JSON: raw, doc: doc, compiled: compiled}
+	s := &Schema{JSON: raw, compiled: compiled}
 	s.once.Do(func() {}) // compiled already
 	s.Props, s.Required = props(raw)
 	return s, nil
@@ -604,26 +557,4 @@ func (s *Schema) ValidateValue(v any) error {
 		return err
 	}
 	return s.compiled.Validate(inst)
-}
-
-// WithStringList returns the schema with one more optional parameter: a
-// list of at most maxItems strings. The registry adds its own arguments
-// (Fields) this way, so the served schema stays the one validated.
-func (s *Schema) WithStringList(name, description string, maxItems int) (*Schema, error) {
-	if s.doc == nil {
-		return nil, fmt.Errorf("schema: %s: no document to extend", name)
-	}
-	doc := *s.doc
-	props := jsonschema.NewProperties()
-	for pair := s.doc.Properties.Oldest(); pair != nil; pair = pair.Next() {
-		props.Set(pair.Key, pair.Value)
-	}
-	n := uint64(maxItems)
-	props.Set(name, &jsonschema.Schema{Type: "array", Items: &jsonschema.Schema{Type: "string"}, MaxItems: &n, Description: description})
-	doc.Properties = props
-	raw, err := json.Marshal(&doc)
-	if err != nil {
-		return nil, err
-	}
-	return Compile(raw, &doc)
 }

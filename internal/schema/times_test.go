@@ -1,4 +1,4 @@
-package schema
+package schema_test
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cccops/cccops/internal/ccc"
+	"github.com/cccops/cccops/internal/schema"
 )
 
 var shanghai = time.FixedZone("Asia/Shanghai", 8*3600)
@@ -67,7 +68,7 @@ func TestEpochSecondsAreRefused(t *testing.T) {
 	for _, v := range []any{int64(1796159666), float64(1796159666), "1796159666", json.Number("1796159666")} {
 		args := map[string]any{"StartTime": v}
 		err := s.NormalizeTimes(args, now, shanghai)
-		var ve *ValidationError
+		var ve *schema.ValidationError
 		if !errors.As(err, &ve) || ve.Param != "StartTime" || !strings.Contains(err.Error(), "epoch seconds") || !strings.Contains(err.Error(), "1796159666000") {
 			t.Errorf("%#v: %v", v, err)
 		}

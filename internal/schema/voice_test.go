@@ -1,4 +1,4 @@
-package schema
+package schema_test
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cccops/cccops/internal/ccc"
+	"github.com/cccops/cccops/internal/schema"
 )
 
 // structDump is how a library's error struct reads when printed with %v.
@@ -19,10 +20,10 @@ func TestValidationSpeaksOneVoice(t *testing.T) {
 	cdr := schemaOf(t, &ccc.ListCallDetailRecordsRequest{})
 	states := schemaOf(t, &ccc.ListAgentStatesRequest{})
 	reset := schemaOf(t, &ccc.ResetUserStatusRequest{})
-	custom, err := Compile([]byte(`{"type":"object","additionalProperties":false,"properties":{
+	custom, err := schema.Compile([]byte(`{"type":"object","additionalProperties":false,"properties":{
 		"Code":{"type":"string","pattern":"^[A-Z]{3}$","description":"x"},
 		"Opts":{"type":"object","additionalProperties":false,"properties":{"A":{"type":"string"}}},
-		"Tags":{"type":"array","items":{"type":"string"},"minItems":1}}}`), nil)
+		"Tags":{"type":"array","items":{"type":"string"},"minItems":1}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestValidationSpeaksOneVoice(t *testing.T) {
 	}
 	cases := []struct {
 		name  string
-		s     *Schema
+		s     *schema.Schema
 		args  map[string]any
 		param string
 		words []string // what the message must say
@@ -56,7 +57,7 @@ func TestValidationSpeaksOneVoice(t *testing.T) {
 	}
 	for _, c := range cases {
 		err := c.s.Validate(c.args)
-		var ve *ValidationError
+		var ve *schema.ValidationError
 		if !errors.As(err, &ve) {
 			t.Errorf("%s: got %v", c.name, err)
 			continue
@@ -73,7 +74,7 @@ func TestValidationSpeaksOneVoice(t *testing.T) {
 				t.Errorf("%s: %q does not say %q", c.name, msg, w)
 			}
 		}
-		if len(msg) > 2000 || len(ve.Problems) > maxProblems {
+		if len(msg) > 2000 || len(ve.Problems) > schema.MaxProblems {
 			t.Errorf("%s: %d bytes, %d problems: errors must stay small", c.name, len(msg), len(ve.Problems))
 		}
 	}

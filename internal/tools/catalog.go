@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"go/format"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,7 +17,9 @@ import (
 // The 89 tool definitions are built from the request structs (reflection),
 // internal/ccc/docs, the access table and the spec once, at build time, by
 // `go generate ./internal/tools`, into catalog_gen.go: a process starts
-// with them as string constants and pays nothing to list them. What only a
+// with them as string constants, pays nothing to list them, and links
+// neither the reflector (internal/schema/schemagen, invopop) nor a Go
+// formatter: both are the generator's. What only a
 // call needs — the input schema's parameters and validator, the shaped
 // response — is built on a tool's first use. TestGoldenToolDefinitions
 // fails when catalog_gen.go is not what BuildCatalog builds now.
@@ -28,10 +29,13 @@ type genTool struct {
 	name, action, title, description, toolset string
 	access                                    spec.Access
 	annotations                               Annotations
-	// input and output are the JSON Schemas; served is input as a registry
-	// with a default instance serves it, with defaultInstanceMark where
-	// the instance goes ("" when the tool takes no InstanceId).
-	input, served, output string
+	// input and output are the JSON Schemas, static data of the binary
+	// that every Tool of Catalog shares (never written); served is input
+	// as a registry with a default instance serves it, with
+	// defaultInstanceMark where the instance goes ("" when the tool takes
+	// no InstanceId).
+	input, output []byte
+	served        string
 
 	once sync.Once
 	p    *toolParts
@@ -43,7 +47,7 @@ const defaultInstanceMark = "{{cccops-default-instance}}"
 
 func (g *genTool) parts() *toolParts {
 	g.once.Do(func() {
-		p := &toolParts{input: schema.Lazy(json.RawMessage(g.input))}
+		p := &toolParts{input: schema.Lazy(g.input)}
 		var resp *spec.Schema
 		if a := spec.MustSpec().Action(g.action); a != nil {
 			resp = a.Response
@@ -56,31 +60,32 @@ func (g *genTool) parts() *toolParts {
 
 // Catalog returns the 89 tool definitions without a client or gate — for
 // registries, listings, snapshots and size measurements — from
-// catalog_gen.go. Each call returns new Tools; their lazily built parts are
-// shared.
+// catalog_gen.go. Each call returns new Tools; their lazily built parts,
+// and the bytes of their InputSchema and OutputSchema (the binary's static
+// data, not copied: read them, never write them), are shared.
 func Catalog() ([]*Tool, error) {
 	out := make([]*Tool, len(generated))
 	for i := range generated {
 		g := &generated[i]
 		out[i] = &Tool{Name: g.name, Action: g.action, Title: g.title, Description: g.description, Toolset: g.toolset,
 			Access: g.access, Annotations: g.annotations,
-			InputSchema: json.RawMessage(g.input), OutputSchema: json.RawMessage(g.output), def: g}
+			InputSchema: g.input, OutputSchema: g.output, def: g}
 	}
 	return out, nil
 }
 
-// BuildCatalog builds the 89 tool definitions from the request structs, the
-// docs, the access table and the spec, compiling every input schema: what
-// `go generate` writes into catalog_gen.go, and what the tests compare it
-// with.
-func BuildCatalog() ([]*Tool, error) {
+// BuildCatalog builds the 89 tool definitions from the request structs
+// (with reflect: schemagen.For), the docs, the access table and the spec,
+// compiling every input schema: what `go generate` writes into
+// catalog_gen.go, and what the tests compare it with.
+func BuildCatalog(reflect Reflector) ([]*Tool, error) {
 	s, err := spec.LoadSpec()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*Tool, 0, len(s.Actions))
 	for _, a := range s.Actions {
-		t, err := buildTool(a)
+		t, err := buildTool(a, reflect)
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +109,10 @@ func (t *Tool) withDefaultInstance(instance string) json.RawMessage {
 		if err != nil {
 			return t.InputSchema
 		}
-		return json.RawMessage(strings.Replace(t.def.served, defaultInstanceMark, string(esc[1:len(esc)-1]), 1))
+		before, after, _ := strings.Cut(t.def.served, defaultInstanceMark)
+		out := make([]byte, 0, len(before)+len(esc)-2+len(after))
+		out = append(append(append(out, before...), esc[1:len(esc)-1]...), after...)
+		return out
 	}
 	if !t.HasParam("InstanceId") {
 		return t.InputSchema
@@ -144,9 +152,11 @@ func defaultInstanceSchema(in json.RawMessage, instance string) json.RawMessage 
 	return out
 }
 
-// GenerateCatalog renders catalog_gen.go from BuildCatalog.
-func GenerateCatalog() ([]byte, error) {
-	all, err := BuildCatalog()
+// CatalogSource renders catalog_gen.go from BuildCatalog, before gofmt:
+// the generator formats it (go/format), so that this package, which every
+// server links, does not.
+func CatalogSource(reflect Reflector) ([]byte, error) {
+	all, err := BuildCatalog(reflect)
 	if err != nil {
 		return nil, err
 	}
@@ -168,12 +178,13 @@ func GenerateCatalog() ([]byte, error) {
 		fmt.Fprintf(&b, "\t\tdescription: %s,\n", q(t.Description))
 		fmt.Fprintf(&b, "\t\ttoolset: %s, access: %s,\n", q(t.Toolset), q(string(t.Access)))
 		fmt.Fprintf(&b, "\t\tannotations: Annotations{ReadOnly: %v, Destructive: %v, Idempotent: %v, OpenWorld: %v},\n", a.ReadOnly, a.Destructive, a.Idempotent, a.OpenWorld)
-		fmt.Fprintf(&b, "\t\tinput: %s,\n", q(string(t.InputSchema)))
+		// []byte of a constant is static data: a start copies nothing.
+		fmt.Fprintf(&b, "\t\tinput: []byte(%s),\n", q(string(t.InputSchema)))
 		if served != "" {
 			fmt.Fprintf(&b, "\t\tserved: %s,\n", q(served))
 		}
-		fmt.Fprintf(&b, "\t\toutput: %s,\n\t},\n", q(string(t.OutputSchema)))
+		fmt.Fprintf(&b, "\t\toutput: []byte(%s),\n\t},\n", q(string(t.OutputSchema)))
 	}
 	b.WriteString("}\n")
-	return format.Source(b.Bytes())
+	return b.Bytes(), nil
 }

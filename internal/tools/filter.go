@@ -49,6 +49,9 @@ func (f Filter) Allows(t *Tool) bool {
 // Check fails on a toolset or tool name that does not exist, listing the
 // valid ones, so a typo in a flag is caught at start.
 func (f Filter) Check(all []*Tool) error {
+	if len(f.Toolsets) == 0 && len(f.Include) == 0 && len(f.Exclude) == 0 && len(all) > 0 {
+		return nil // no filter allows every tool: the default start checks nothing
+	}
 	sets := map[string]bool{}
 	names := map[string]bool{}
 	for _, t := range all {

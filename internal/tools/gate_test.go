@@ -306,7 +306,7 @@ func TestNextPageHintAndOutputSchema(t *testing.T) {
 		t.Fatalf("no next-page hint: %q", res.NextPage)
 	}
 	tl, _ := e.reg.Lookup("list_call_detail_records")
-	out, err := schema.Compile(tl.OutputSchema, nil)
+	out, err := schema.Compile(tl.OutputSchema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestReadResultsMatchOutputSchemas(t *testing.T) {
 			t.Errorf("%s %v: %v", tl.Name, args, err)
 			continue
 		}
-		out, err := schema.Compile(tl.OutputSchema, nil)
+		out, err := schema.Compile(tl.OutputSchema)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -93,21 +93,26 @@ func annotationsFor(action string, a spec.Access) Annotations {
 	return Annotations{Destructive: true, OpenWorld: true}
 }
 
-func buildTool(a *spec.Action) (*Tool, error) {
+// Reflector builds the input schema of a request struct (a pointer to
+// one), with the registry's own list parameters added after the struct's:
+// schemagen.For, which `go generate` and the tests pass. A server never
+// reflects: it starts from catalog_gen.go, and links no reflector.
+type Reflector func(req any, lists ...schema.StringList) (*schema.Schema, error)
+
+func buildTool(a *spec.Action, reflect Reflector) (*Tool, error) {
 	req, ok := ccc.NewRequest(a.Name)
 	if !ok {
 		return nil, fmt.Errorf("tools: no request struct for %s", a.Name)
 	}
-	in, err := schema.For(req)
+	var lists []schema.StringList
+	if fieldsTools[a.Name] {
+		lists = append(lists, schema.StringList{Name: FieldsParam, Description: fieldsDescription, MaxItems: maxFields})
+	}
+	in, err := reflect(req, lists...)
 	if err != nil {
 		return nil, fmt.Errorf("tools: %s: %w", a.Name, err)
 	}
-	if fieldsTools[a.Name] {
-		if in, err = in.WithStringList(FieldsParam, fieldsDescription, maxFields); err != nil {
-			return nil, fmt.Errorf("tools: %s: %w", a.Name, err)
-		}
-	}
-	d, ok := docs.Actions[a.Name]
+	d, ok := docs.Actions()[a.Name]
 	if !ok || d.Description == "" {
 		return nil, fmt.Errorf("tools: %s has no description in internal/ccc/docs", a.Name)
 	}

@@ -26,29 +26,29 @@ func i64(v int64) *int64 { return &v }
 // ParamDescription returns the description of a parameter of an action: the
 // per-action override if there is one, else the glossary entry.
 func ParamDescription(action, param string) string {
-	if m, ok := Overrides[action]; ok {
+	if m, ok := Overrides()[action]; ok {
 		if d, ok := m[param]; ok {
 			return d
 		}
 	}
-	return Glossary[param]
+	return Glossary()[param]
 }
 
 // ParamEnum returns the closed set of values of a parameter, if the API has
 // one: the per-action entry "Action.Param" first, then "*.Param".
 func ParamEnum(action, param string) []string {
-	if e, ok := Enums[action+"."+param]; ok {
+	if e, ok := Enums()[action+"."+param]; ok {
 		return e
 	}
-	return Enums["*."+param]
+	return Enums()["*."+param]
 }
 
 // ParamBound returns the integer bounds of a parameter, per action first.
 func ParamBound(action, param string) (Bound, bool) {
-	if b, ok := Bounds[action+"."+param]; ok {
+	if b, ok := Bounds()[action+"."+param]; ok {
 		return b, true
 	}
-	b, ok := Bounds["*."+param]
+	b, ok := Bounds()["*."+param]
 	return b, ok
 }
 
@@ -75,8 +75,8 @@ func ParamMaxItems(action, param string) int {
 
 // EnumMeaning says what the values of an enum mean, for descriptions.
 func EnumMeaning(action, param string) string {
-	if m, ok := EnumMeanings[action+"."+param]; ok {
+	if m, ok := EnumMeanings()[action+"."+param]; ok {
 		return m
 	}
-	return EnumMeanings["*."+param]
+	return EnumMeanings()["*."+param]
 }

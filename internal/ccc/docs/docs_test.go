@@ -55,7 +55,7 @@ func TestEveryActionHasTitleAndDescription(t *testing.T) {
 		t.Fatalf("spec has %d actions, want 89", len(s.Actions))
 	}
 	for _, a := range s.Actions {
-		d, ok := Actions[a.Name]
+		d, ok := Actions()[a.Name]
 		if !ok {
 			t.Errorf("%s: no entry in Actions", a.Name)
 			continue
@@ -77,7 +77,7 @@ func TestEveryActionHasTitleAndDescription(t *testing.T) {
 // Non-read actions must tell the reader about their risk and the confirmation.
 func TestRiskyActionsSayAHumanMustConfirm(t *testing.T) {
 	for _, a := range loadSpec(t).Actions {
-		d := Actions[a.Name].Description
+		d := Actions()[a.Name].Description
 		switch a.Access {
 		case "write", "destructive", "external":
 			if !strings.Contains(d, "human must confirm") {
@@ -93,7 +93,7 @@ func TestRiskyActionsSayAHumanMustConfirm(t *testing.T) {
 
 func TestNoActionDocForUnknownAction(t *testing.T) {
 	s := loadSpec(t)
-	for name := range Actions {
+	for name := range Actions() {
 		if s.Action(name) == nil {
 			t.Errorf("Actions has %q, which is not an action of the spec", name)
 		}
@@ -116,12 +116,12 @@ func TestGlossaryEntriesAreUsed(t *testing.T) {
 	used := map[string]bool{}
 	for _, a := range loadSpec(t).Actions {
 		for _, p := range a.Params {
-			if _, over := Overrides[a.Name][p.Name]; !over {
+			if _, over := Overrides()[a.Name][p.Name]; !over {
 				used[p.Name] = true
 			}
 		}
 	}
-	for name, text := range Glossary {
+	for name, text := range Glossary() {
 		checkText(t, "Glossary."+name, text)
 		if !used[name] {
 			t.Errorf("Glossary.%s is never shown: no action uses it without an override", name)
@@ -131,7 +131,7 @@ func TestGlossaryEntriesAreUsed(t *testing.T) {
 
 func TestOverrideKeysNameRealParameters(t *testing.T) {
 	s := loadSpec(t)
-	for action, params := range Overrides {
+	for action, params := range Overrides() {
 		a := s.Action(action)
 		if a == nil {
 			t.Errorf("Overrides: unknown action %q", action)
@@ -191,7 +191,7 @@ func resolveKey(t *testing.T, s *spec.Spec, table, key string) []*spec.Param {
 
 func TestEnumKeysAndValues(t *testing.T) {
 	s := loadSpec(t)
-	for key, values := range Enums {
+	for key, values := range Enums() {
 		ps := resolveKey(t, s, "Enums", key)
 		for _, p := range ps {
 			if p.Type != "string" && !(p.Type == "array" && p.Items == "string") {
@@ -217,7 +217,7 @@ func TestEnumKeysAndValues(t *testing.T) {
 
 func TestBoundKeysAndRanges(t *testing.T) {
 	s := loadSpec(t)
-	for key, b := range Bounds {
+	for key, b := range Bounds() {
 		for _, p := range resolveKey(t, s, "Bounds", key) {
 			if p.Type != "integer" && !(p.Type == "array" && p.Items == "integer") {
 				t.Errorf("Bounds %q: parameter is %s/%s, not an integer", key, p.Type, p.Items)
@@ -234,11 +234,11 @@ func TestBoundKeysAndRanges(t *testing.T) {
 
 func TestLookupPrefersPerActionEntries(t *testing.T) {
 	// An override wins over the glossary.
-	if got, want := ParamDescription("ListAgentStateLogs", "RamId"), Overrides["ListAgentStateLogs"]["RamId"]; got != want || got == Glossary["RamId"] {
+	if got, want := ParamDescription("ListAgentStateLogs", "RamId"), Overrides()["ListAgentStateLogs"]["RamId"]; got != want || got == Glossary()["RamId"] {
 		t.Errorf("ParamDescription(ListAgentStateLogs, RamId) = %q, want the override %q", got, want)
 	}
 	// Without an override the glossary answers.
-	if got := ParamDescription("GetInstance", "InstanceId"); got != Glossary["InstanceId"] || got == "" {
+	if got := ParamDescription("GetInstance", "InstanceId"); got != Glossary()["InstanceId"] || got == "" {
 		t.Errorf("ParamDescription(GetInstance, InstanceId) = %q, want glossary entry", got)
 	}
 	if got := ParamDescription("GetInstance", "NoSuchParam"); got != "" {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/cccops/cccops/internal/ccc"
 	"github.com/cccops/cccops/internal/ccc/spec"
-	"github.com/cccops/cccops/internal/schema"
+	"github.com/cccops/cccops/internal/schema/schemagen"
 )
 
 // checkShape compares a decoded JSON value with a spec schema, independently
@@ -121,7 +121,7 @@ func TestEveryActionAnswersInItsSpecShape(t *testing.T) {
 		req := mustReq(t, act.Name, params)
 		// The fixture must be a call the product could make: it passes the
 		// tool's input schema (enums, bounds, types) as well as the simulator.
-		if sch, err := schema.For(req); err != nil {
+		if sch, err := schemagen.For(req); err != nil {
 			t.Fatal(err)
 		} else if err := sch.Validate(params); err != nil {
 			t.Errorf("%s: fixture parameters break the tool's input schema: %v", act.Name, err)

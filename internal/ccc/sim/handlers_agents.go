@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-func init() {
+func registerAgentHandlers() {
 	register("ListRoles", func(s *Sim, in *instance, a *args) (M, *apiError) {
 		out := []M{}
 		for _, r := range in.roles {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -87,7 +88,7 @@ func matchCriteria(crit string) func(*call) bool {
 	}
 	var terms []string
 	if strings.HasPrefix(crit, "{") {
-		for _, m := range criteriaValue.FindAllStringSubmatch(crit, -1) {
+		for _, m := range criteriaValue().FindAllStringSubmatch(crit, -1) {
 			if m[1] != "" {
 				terms = append(terms, strings.ToLower(m[1]))
 			}
@@ -106,7 +107,7 @@ func matchCriteria(crit string) func(*call) bool {
 	}
 }
 
-func init() {
+func registerCallHandlers() {
 	register("ListCallDetailRecords", func(s *Sim, in *instance, a *args) (M, *apiError) {
 		from, to := msRange(s, a, "StartTime", "StopTime")
 		crit := matchCriteria(a.str("Criteria"))
@@ -378,5 +379,6 @@ func transcript(c *call) []M {
 	return out
 }
 
-// criteriaValue picks the string values out of a JSON Criteria.
-var criteriaValue = regexp.MustCompile(`:\s*"([^"]*)"`)
+// criteriaValue picks the string values out of a JSON Criteria; compiled
+// on first use.
+var criteriaValue = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`:\s*"([^"]*)"`) })

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func init() {
+func registerConfigHandlers() {
 	register("GetConfig", func(s *Sim, in *instance, a *args) (M, *apiError) {
 		typ, obj, name := strings.ToLower(a.str("ObjectType")), a.str("ObjectId"), a.str("Name")
 		if typ == "instance" && obj == "" {

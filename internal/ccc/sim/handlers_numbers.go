@@ -4,10 +4,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
-var phoneRe = regexp.MustCompile(`^\+?[0-9]{5,20}$`)
+var phoneRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\+?[0-9]{5,20}$`) })
 
 var regionByPrefix = []struct{ prefix, province, city string }{
 	{"021", "上海", "上海"}, {"010", "北京", "北京"}, {"0571", "浙江", "杭州"}, {"020", "广东", "广州"}, {"0755", "广东", "深圳"},
@@ -31,7 +32,7 @@ func regionJSON(num string) M {
 }
 
 func checkPhone(name, v string) *apiError {
-	if !phoneRe.MatchString(v) {
+	if !phoneRe().MatchString(v) {
 		return invalidParam(name, "a phone number has 5 to 20 digits, got %q", v)
 	}
 	return nil
@@ -45,7 +46,7 @@ func checkUsage(v string) *apiError {
 	return invalidParam("Usage", "use Bidirection, Inbound or Outbound, got %q", v)
 }
 
-func init() {
+func registerNumberHandlers() {
 	register("ListPhoneNumbers", func(s *Sim, in *instance, a *args) (M, *apiError) {
 		only := a.bool("OutboundOnly", false)
 		out := []M{}

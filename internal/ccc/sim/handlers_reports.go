@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func init() {
+func registerReportHandlers() {
 	register("GetInstanceSummaryReport", func(s *Sim, in *instance, a *args) (M, *apiError) {
 		from, to, err := timeWindow(s, a, "StartTime", "EndTime")
 		if err != nil {

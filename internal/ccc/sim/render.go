@@ -2,16 +2,29 @@ package sim
 
 import (
 	"strings"
+	"sync"
 	"time"
 )
 
 type handler func(s *Sim, in *instance, a *args) (M, *apiError)
 
 // handlers maps each of the 89 action names to its implementation; the
-// files handlers_*.go fill it.
-var handlers = map[string]handler{}
+// files handlers_*.go fill it, on the first request rather than at every
+// start of a process that links the simulator.
+var handlers = sync.OnceValue(func() map[string]handler {
+	registered = map[string]handler{}
+	registerAgentHandlers()
+	registerCallHandlers()
+	registerConfigHandlers()
+	registerNumberHandlers()
+	registerReportHandlers()
+	return registered
+})
 
-func register(name string, h handler) { handlers[name] = h }
+// registered is the map being filled while handlers builds it.
+var registered map[string]handler
+
+func register(name string, h handler) { registered[name] = h }
 
 func (in *instance) user(id string) *user {
 	for _, u := range in.users {

@@ -114,7 +114,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	act := spec.MustSpec().Action(action)
-	h := handlers[action]
+	h := handlers()[action]
 	if act == nil || h == nil {
 		s.writeError(w, r, reqID, action, errf(404, "InvalidAction.NotFound", "Specified api %q is not found; check the action name (CCC %s has 89 actions).", action, spec.Version))
 		return

@@ -12,15 +12,20 @@ package main
 import (
 	"flag"
 	"fmt"
+	"go/format"
 	"os"
 
+	"github.com/cccops/cccops/internal/schema/schemagen"
 	"github.com/cccops/cccops/internal/tools"
 )
 
 func main() {
 	out := flag.String("o", "catalog_gen.go", "file to write")
 	flag.Parse()
-	src, err := tools.GenerateCatalog()
+	src, err := tools.CatalogSource(schemagen.For)
+	if err == nil {
+		src, err = format.Source(src)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gencatalog:", err)
 		os.Exit(1)

@@ -78,7 +78,7 @@ func Requests() ([]byte, error) {
 	b.WriteString("package ccc\n\n")
 	for _, a := range s.Actions {
 		title := a.Name
-		if d, ok := docs.Actions[a.Name]; ok && d.Title != "" {
+		if d, ok := docs.Actions()[a.Name]; ok && d.Title != "" {
 			title = d.Title
 		}
 		fmt.Fprintf(&b, "// %sRequest is the request of %s (%s, %s): %s.\n", a.Name, a.Name, a.Category, a.Access, oneLine(title))

@@ -1,0 +1,4 @@
+package schema
+
+// MaxProblems is maxProblems, for the external tests.
+const MaxProblems = maxProblems
