@@ -20,7 +20,9 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,7 +32,31 @@ import (
 	"github.com/cccops/cccops/internal/ops"
 )
 
+// startGCPercent is GOGC while the server starts. A start allocates about
+// 3.5 MB (package initializers, then the tool list), just over what the
+// default GOGC lets a heap grow to before its first collection, which
+// would then run in the middle of the start. The start runs without it;
+// when the first tools/list has been answered (or after startPhase) the
+// default comes back and what the start left behind is collected and
+// handed back to the OS, so an idle server holds only what it uses.
+const (
+	startGCPercent = 400
+	startPhase     = 10 * time.Second
+)
+
+// endStart is set by main and run once when the start is over.
+var endStart func()
+
 func main() {
+	prev := debug.SetGCPercent(startGCPercent)
+	var once sync.Once
+	endStart = func() {
+		once.Do(func() {
+			debug.SetGCPercent(prev)
+			debug.FreeOSMemory()
+		})
+	}
+	time.AfterFunc(startPhase, endStart)
 	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "mcp-server:", err)
 		os.Exit(1)
@@ -234,11 +260,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		warnOpenMetrics(logger, o.addr)
 	}
 	if o.transport == "stdio" {
+		if endStart != nil {
+			srv.OnFirstList(endStart)
+		}
 		err := srv.ServeStdio(ctx, stdin, stdout, log.New(stderr, "mcp-server: ", log.LstdFlags))
 		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
 			return err
 		}
 		return nil
+	}
+	if endStart != nil {
+		endStart()
 	}
 	return serveHTTP(ctx, srv, o, tokens, issuers, opsHandler, stderr, logger)
 }

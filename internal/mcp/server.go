@@ -60,6 +60,8 @@ type Server struct {
 	inst   string
 	prompt int
 	tasks  taskTable // tasks.go: the MCP tasks that wait for approvals
+
+	firstList func() // stdio.go: OnFirstList
 }
 
 // Local is the principal of a stdio session: whoever started the process.

@@ -24,8 +24,14 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer, er
 	}
 	ss.SetContextFunc(func(ctx context.Context) context.Context { return WithPrincipal(ctx, Local) })
 	t := newRequestTracker()
+	t.onFirstList = s.firstList
 	return ss.Listen(ctx, &drainingReader{r: in, t: t, ctx: ctx, max: drainMax}, &trackingWriter{w: out, t: t})
 }
+
+// OnFirstList sets f to run once, in its own goroutine, when the answer to
+// the first tools/list over stdio has been written: the point where a
+// client has what it needs and the start is over.
+func (s *Server) OnFirstList(f func()) { s.firstList = f }
 
 // drainMax bounds how long the end of input waits for answers; a call is
 // bounded by the registry's call timeout and a confirmation by its wait, so
@@ -44,14 +50,20 @@ type requestTracker struct {
 	open    map[string]int // request id → requests with that id still unanswered
 	n       int
 	changed chan struct{}
+
+	listID      string // id of the first tools/list request, once read
+	onFirstList func() // run when that request has been answered
 }
 
 func newRequestTracker() *requestTracker {
 	return &requestTracker{open: map[string]int{}, changed: make(chan struct{})}
 }
 
-func (t *requestTracker) read(id string) {
+func (t *requestTracker) read(id, method string) {
 	t.mu.Lock()
+	if method == "tools/list" && t.listID == "" && t.onFirstList != nil {
+		t.listID = id
+	}
 	t.open[id]++
 	t.n++
 	t.signal()
@@ -60,6 +72,10 @@ func (t *requestTracker) read(id string) {
 
 func (t *requestTracker) answered(id string) {
 	t.mu.Lock()
+	if id == t.listID && t.onFirstList != nil {
+		go t.onFirstList()
+		t.onFirstList = nil
+	}
 	if t.open[id] > 0 {
 		t.open[id]--
 		t.n--
@@ -106,6 +122,12 @@ func idKey(v any) (string, bool) {
 // and method are strings), name a method, carry a string or number id, and
 // not be a response. mcp-go answers anything it cannot parse with id null.
 func requestKey(line []byte) (string, bool) {
+	id, _, ok := request(line)
+	return id, ok
+}
+
+// request is requestKey with the request's method.
+func request(line []byte) (string, string, bool) {
 	var m struct {
 		JSONRPC string `json:"jsonrpc"`
 		Method  string `json:"method"`
@@ -113,9 +135,10 @@ func requestKey(line []byte) (string, bool) {
 		Result  any    `json:"result"`
 	}
 	if json.Unmarshal(line, &m) != nil || m.Method == "" || m.Result != nil {
-		return "", false
+		return "", "", false
 	}
-	return idKey(m.ID)
+	id, ok := idKey(m.ID)
+	return id, m.Method, ok
 }
 
 // responseKey is the id of an answer written to the client (id, then
@@ -157,14 +180,27 @@ func responseKey(line []byte) (string, bool) {
 type lines struct{ tail []byte }
 
 func (l *lines) feed(p []byte, f func([]byte)) {
-	l.tail = append(l.tail, p...)
-	for {
-		i := bytes.IndexByte(l.tail, '\n')
+	if len(l.tail) > 0 {
+		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
+			l.tail = append(l.tail, p...)
 			return
 		}
-		f(l.tail[:i])
-		l.tail = l.tail[i+1:]
+		l.tail = append(l.tail, p[:i]...)
+		f(l.tail)
+		l.tail = l.tail[:0]
+		p = p[i+1:]
+	}
+	// Whole lines are read where they lie; only a partial last line is
+	// copied (a tools/list answer is not copied to be looked at).
+	for {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			l.tail = append(l.tail[:0], p...)
+			return
+		}
+		f(p[:i])
+		p = p[i+1:]
 	}
 }
 
@@ -183,15 +219,15 @@ func (d *drainingReader) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
 	if n > 0 {
 		d.buf.feed(p[:n], func(line []byte) {
-			if id, ok := requestKey(line); ok {
-				d.t.read(id)
+			if id, method, ok := request(line); ok {
+				d.t.read(id, method)
 			}
 		})
 	}
 	if err == io.EOF {
 		if len(d.buf.tail) > 0 { // a last request without a newline
-			if id, ok := requestKey(d.buf.tail); ok {
-				d.t.read(id)
+			if id, method, ok := request(d.buf.tail); ok {
+				d.t.read(id, method)
 			}
 			d.buf.tail = nil
 		}

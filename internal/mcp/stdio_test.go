@@ -133,3 +133,56 @@ func (s *safeBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// The start hook runs once, after the answer to the first tools/list has
+// been written (split across writes), and not for other answers.
+func TestFirstListHookRunsOnceAfterTheAnswer(t *testing.T) {
+	tr := newRequestTracker()
+	var out bytes.Buffer
+	var mu sync.Mutex
+	calls := 0
+	fired := make(chan string, 2)
+	tr.onFirstList = func() {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		fired <- out.String()
+	}
+	in := strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize"}` + "\n" +
+		`{"jsonrpc":"2.0","id":2,"method":"tools/list"}` + "\n" +
+		`{"jsonrpc":"2.0","id":3,"method":"tools/list"}` + "\n")
+	r := &drainingReader{r: in, t: tr, ctx: context.Background(), max: time.Minute}
+	w := &trackingWriter{w: &out, t: tr}
+	go func() { _, _ = io.ReadAll(r) }()
+	for {
+		tr.mu.Lock()
+		n := tr.n
+		tr.mu.Unlock()
+		if n == 3 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":1,"result":{}}` + "\n"))
+	_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":2,"result":{"tools":[`))
+	select {
+	case <-fired:
+		t.Fatal("the hook ran before the tools/list answer was complete")
+	case <-time.After(20 * time.Millisecond):
+	}
+	_, _ = w.Write([]byte(`]}}` + "\n" + `{"jsonrpc":"2.0","id":3,"result":{"tools":[]}}` + "\n"))
+	select {
+	case seen := <-fired:
+		if !strings.Contains(seen, `"id":2,"result":{"tools":[]}}`) {
+			t.Fatalf("the hook ran before the answer was written: %q", seen)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the hook did not run after the first tools/list was answered")
+	}
+	time.Sleep(20 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 1 {
+		t.Fatalf("the hook ran %d times, want once", calls)
+	}
+}
