@@ -279,6 +279,9 @@ func (w *shapeWriter) link(parent int32, last *int32, child int32) {
 func (w *shapeWriter) value(i int32, s *spec.Schema, inRow bool) int32 {
 	t := w.t
 	n := &t.nodes[i]
+	if w.fields == nil && (n.kind == jObject || n.kind == jArray) && !reshapes(s) {
+		return w.copyTree(i)
+	}
 	if s != nil {
 		if key, inner, ok := wrapper(s); ok {
 			if n.kind != jObject {
@@ -437,4 +440,64 @@ func num(v any) (int64, bool) {
 		return int64(x), true
 	}
 	return 0, false
+}
+
+// copyTree writes the subtree of node i as it is — its bytes in one copy,
+// its nodes moved over with their offsets — for a value nothing below
+// reshapes (no wrapper to collapse, no Fields to apply).
+func (w *shapeWriter) copyTree(i int32) int32 {
+	t := w.t
+	src := t.nodes[i]
+	end := i + 1
+	for int(end) < len(t.nodes) && t.nodes[end].rs < src.re {
+		end++
+	}
+	at := int32(len(w.out.nodes))
+	dIdx := at - i
+	dOff := int32(len(w.buf)) - src.rs
+	w.buf = append(w.buf, t.src[src.rs:src.re]...)
+	for j := i; j < end; j++ {
+		n := t.nodes[j]
+		n.rs += dOff
+		n.re += dOff
+		if j > i && n.ke > 0 { // a member's name (elements of lists have none)
+			n.ks += dOff
+			n.ke += dOff
+		}
+		if n.first >= 0 {
+			n.first += dIdx
+		}
+		if n.next >= 0 {
+			n.next += dIdx
+		}
+		w.out.nodes = append(w.out.nodes, n)
+	}
+	root := &w.out.nodes[at]
+	root.next, root.ks, root.ke, root.kesc = -1, 0, 0, false
+	return at
+}
+
+// reshapeCache remembers, per schema, whether shaping changes anything
+// below it.
+var reshapeCache sync.Map // *spec.Schema → bool
+
+// reshapes reports whether a value of schema s can come out of shaping
+// different from how it came in: a wrapper somewhere below it.
+func reshapes(s *spec.Schema) bool {
+	if s == nil {
+		return false
+	}
+	if v, ok := reshapeCache.Load(s); ok {
+		return v.(bool)
+	}
+	r := false
+	if _, _, ok := wrapper(s); ok {
+		r = true
+	}
+	for _, p := range s.Properties {
+		r = r || reshapes(p)
+	}
+	r = r || reshapes(s.Items)
+	reshapeCache.Store(s, r)
+	return r
 }
