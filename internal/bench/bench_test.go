@@ -187,9 +187,11 @@ func BenchmarkRead(b *testing.B) {
 	}
 }
 
-// BenchmarkOverhead interleaves the five paths call by call, so that they
-// share the machine's noise, and reports the overhead ratios at p50 and p99
-// (1.00 = as fast as the raw SDK). One op is one call of each path.
+// BenchmarkOverhead interleaves the paths call by call, so that they share
+// the machine's noise, and reports the overhead ratios at p50 and p99
+// (1.00 = as fast as the raw SDK): raw SDK, ccc.Client, registry, MCP
+// in-process, MCP over HTTP, and MCP in-process with structured content
+// off. One op is one call of each path.
 func BenchmarkOverhead(b *testing.B) {
 	for _, action := range []string{"GetUser", "ListRealTimeAgent"} {
 		b.Run(action, func(b *testing.B) {
@@ -207,7 +209,25 @@ func BenchmarkOverhead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			paths := []CallFunc{raw, e.CCC(), e.Invoke(), inproc, overHTTP}
+			// The same MCP server with structured content off
+			// (--structured-content off): the result's data travels once.
+			textOnly, err := tools.New(tools.Config{Client: e.Client, Gate: e.Gate, DefaultInstance: sim.DefaultInstanceID,
+				Timeout: 30 * time.Second, Results: tools.ResultOptions{NoStructured: true}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			te := *e
+			te.Registry = textOnly
+			tm, err := te.NewMCP()
+			if err != nil {
+				b.Fatal(err)
+			}
+			inprocText, err := tm.InProcess(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(tm.Close)
+			paths := []CallFunc{raw, e.CCC(), e.Invoke(), inproc, overHTTP, inprocText}
 			ctx := context.Background()
 			lat := make([][]time.Duration, len(paths))
 			for b.Loop() {
@@ -231,6 +251,7 @@ func BenchmarkOverhead(b *testing.B) {
 			b.ReportMetric(Ratio(s[2].P99, s[0].P99), "registry/raw-p99")
 			b.ReportMetric(Ratio(s[3].P50, s[0].P50), "mcp/raw-p50")
 			b.ReportMetric(Ratio(s[4].P50, s[0].P50), "mcphttp/raw-p50")
+			b.ReportMetric(Ratio(s[5].P50, s[0].P50), "mcp-textonly/raw-p50")
 		})
 	}
 }
