@@ -48,15 +48,17 @@ const (
 var endStart func()
 
 func main() {
-	prev := debug.SetGCPercent(startGCPercent)
-	var once sync.Once
-	endStart = func() {
-		once.Do(func() {
-			debug.SetGCPercent(prev)
-			debug.FreeOSMemory()
-		})
+	if os.Getenv("GOGC") == "" { // an operator's own GOGC is left alone
+		prev := debug.SetGCPercent(startGCPercent)
+		var once sync.Once
+		endStart = func() {
+			once.Do(func() {
+				debug.SetGCPercent(prev)
+				debug.FreeOSMemory()
+			})
+		}
+		time.AfterFunc(startPhase, endStart)
 	}
-	time.AfterFunc(startPhase, endStart)
 	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "mcp-server:", err)
 		os.Exit(1)
