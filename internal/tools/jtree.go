@@ -2,6 +2,7 @@ package tools
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -217,6 +218,20 @@ func (p *parser) str() (bool, error) {
 	i := p.i + 1
 	esc := false
 	for {
+		// Eight bytes at a time while none of them is a quote, a
+		// backslash or a control character (the has-less-than and
+		// has-zero-byte tests are exact), then byte by byte.
+		for i+8 <= len(b) {
+			v := binary.LittleEndian.Uint64(b[i:])
+			q, bs := v^0x2222222222222222, v^0x5C5C5C5C5C5C5C5C
+			ctl := (v - 0x2020202020202020) &^ v   // a byte below 0x20
+			quote := (q - 0x0101010101010101) &^ q // a byte equal to '"'
+			slash := (bs - 0x0101010101010101) &^ bs
+			if (ctl|quote|slash)&0x8080808080808080 != 0 {
+				break
+			}
+			i += 8
+		}
 		for i < len(b) && !strStop[b[i]] {
 			i++
 		}
