@@ -320,7 +320,9 @@ func (w *shapeWriter) value(i int32, s *spec.Schema, inRow bool) int32 {
 			first = false
 			ks, ke := w.key(c)
 			var cs *spec.Schema
-			if s != nil {
+			if k := t.nodes[c].kind; s != nil && (k == jObject || k == jArray) {
+				// Only a list or an object can be reshaped; a scalar is
+				// written as it is whatever its schema.
 				cs = s.Properties[string(t.keyOf(c))]
 			}
 			w.member(idx, &last, ks, ke, t.nodes[c].kesc, w.value(c, cs, inRow))

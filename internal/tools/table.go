@@ -343,6 +343,7 @@ type tableBuilder struct {
 	ncol   int
 	slabs  [][]trie
 	ci, cn int // the next free trie node: slab ci, index cn
+	cells  []cellAt
 }
 
 var builderPool = sync.Pool{New: func() any { return new(tableBuilder) }}
@@ -352,13 +353,16 @@ const maxPooledCells = 1 << 16
 
 func getBuilder(t *jtree) *tableBuilder {
 	b := builderPool.Get().(*tableBuilder)
-	b.t, b.cols, b.ncol, b.ci, b.cn = t, b.cols[:0], 0, 0, 0
+	b.t, b.cols, b.cells, b.ncol, b.ci, b.cn = t, b.cols[:0], b.cells[:0], 0, 0, 0
 	return b
 }
 
 func putBuilder(b *tableBuilder) {
 	if cap(b.grid) > maxPooledCells {
 		b.grid = nil
+	}
+	if cap(b.cells) > maxPooledCells {
+		b.cells = nil
 	}
 	for i := range b.cols {
 		b.cols[i] = column{}
@@ -368,13 +372,13 @@ func putBuilder(b *tableBuilder) {
 }
 
 // register makes the columns of object i (a row, or an object in one).
-func (b *tableBuilder) register(i int32, tr *trie) {
+func (b *tableBuilder) register(i int32, tr *trie, r int32) {
 	t := b.t
 	for c := t.nodes[i].first; c >= 0; c = t.nodes[c].next {
 		n := &t.nodes[c]
 		k := b.kid(tr, c)
 		if n.kind == jObject && n.n > 0 {
-			b.register(c, k)
+			b.register(c, k, r)
 			continue
 		}
 		if k.col < 0 {
@@ -391,22 +395,13 @@ func (b *tableBuilder) register(i int32, tr *trie) {
 				b.cols[k.col].items = k.schema.Items
 			}
 		}
+		b.cells = append(b.cells, cellAt{row: r, col: int32(k.col), node: c})
 	}
 }
 
-// fill puts the cells of object i into row r of the grid.
-func (b *tableBuilder) fill(i int32, tr *trie, r int) {
-	t := b.t
-	for c := t.nodes[i].first; c >= 0; c = t.nodes[c].next {
-		n := &t.nodes[c]
-		k := b.kid(tr, c)
-		if n.kind == jObject && n.n > 0 {
-			b.fill(c, k, r)
-			continue
-		}
-		b.grid[r*b.ncol+k.col] = c
-	}
-}
+// cellAt is a cell found while the rows are walked, put in the grid once
+// the number of columns is known.
+type cellAt struct{ row, col, node int32 }
 
 // table writes one table and then its sub-tables.
 func (r *renderer) table(path, parentPath string, rows []row, s *spec.Schema) {
@@ -414,8 +409,8 @@ func (r *renderer) table(path, parentPath string, rows []row, s *spec.Schema) {
 	b := getBuilder(t)
 	defer putBuilder(b)
 	root := b.newTrie(nil, nil, s)
-	for _, rw := range rows {
-		b.register(rw.node, root)
+	for i, rw := range rows {
+		b.register(rw.node, root, int32(i))
 	}
 	b.ncol = len(b.cols)
 	if n := len(rows) * b.ncol; cap(b.grid) >= n {
@@ -426,8 +421,8 @@ func (r *renderer) table(path, parentPath string, rows []row, s *spec.Schema) {
 	for i := range b.grid {
 		b.grid[i] = -1
 	}
-	for i, rw := range rows {
-		b.fill(rw.node, root, i)
+	for _, c := range b.cells { // in row order: a repeated key's last value wins
+		b.grid[int(c.row)*b.ncol+int(c.col)] = c.node
 	}
 	cell := func(i, c int) int32 { return b.grid[i*b.ncol+c] }
 	// A column with the same value in every row is stated once.
