@@ -45,7 +45,12 @@ func (e *Env) NewMCP() (*MCP, error) {
 
 // ServeHTTP starts the hardened streamable HTTP handler on 127.0.0.1.
 func (m *MCP) ServeHTTP() error {
-	h, err := m.Server.HTTPHandler(mcp.HTTPConfig{Tokens: map[string]string{"load": MCPToken}})
+	return m.serveHTTP(mcp.HTTPConfig{Tokens: map[string]string{"load": MCPToken}})
+}
+
+// serveHTTP serves the MCP handler built with cfg on a new loopback port.
+func (m *MCP) serveHTTP(cfg mcp.HTTPConfig) error {
+	h, err := m.Server.HTTPHandler(cfg)
 	if err != nil {
 		return err
 	}

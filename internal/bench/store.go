@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -121,19 +119,7 @@ func clientTokens(n int) map[string]string {
 // serveHTTPTokens is ServeHTTP with several tokens (one principal each).
 func (m *MCP) serveHTTPTokens(tokens map[string]string) error {
 	// Each measurement opens sessions of its own and keeps them to the end.
-	h, err := m.Server.HTTPHandler(mcp.HTTPConfig{Tokens: tokens, MaxSessionsPerToken: 64})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	m.handler = h
-	m.hs = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = m.hs.Serve(ln) }()
-	m.URL = "http://" + ln.Addr().String() + mcp.DefaultPath
-	return nil
+	return m.serveHTTP(mcp.HTTPConfig{Tokens: tokens, MaxSessionsPerToken: 64})
 }
 
 // session opens a streamable HTTP session on engine i as client c.
@@ -178,15 +164,7 @@ func (s *Stores) readLatency(ctx context.Context, rounds, warmup int) ([]Stats, 
 		}
 		paths[i] = p
 	}
-	lat, err := Interleaved(ctx, rounds, warmup, paths...)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Stats, len(lat))
-	for i := range lat {
-		out[i] = Summarize(lat[i])
-	}
-	return out, nil
+	return interleavedStats(ctx, rounds, warmup, paths)
 }
 
 // readLoad gives each engine its clients' sessions once (as one principal
@@ -312,7 +290,12 @@ func (s *Stores) confirmedWrites(ctx context.Context, n, warmup int) ([]Stats, e
 	for i := range paths {
 		paths[i] = s.ConfirmedWrite(i)
 	}
-	lat, err := Interleaved(ctx, n, warmup, paths...)
+	return interleavedStats(ctx, n, warmup, paths)
+}
+
+// interleavedStats runs the paths interleaved and summarizes each.
+func interleavedStats(ctx context.Context, rounds, warmup int, paths []CallFunc) ([]Stats, error) {
+	lat, err := Interleaved(ctx, rounds, warmup, paths...)
 	if err != nil {
 		return nil, err
 	}
