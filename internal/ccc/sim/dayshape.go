@@ -174,18 +174,7 @@ func shapeDays(in *instance, r rng, calls []*call, now, horizon time.Time) []*ca
 		n := answeredInIncident[from] * 4 / 5
 		for k := 0; k < n; k++ {
 			start := from.Add(time.Duration(r.Int64N(int64(end.Sub(from))))).Truncate(time.Second)
-			g := in.groups[r.IntN(len(in.groups))]
-			c := &call{Type: "Inbound", Caller: r.phone(r.pick(customerPrefixes), 8), Start: start, seed: r.Uint64(), IVRSec: r.between(5, 30)}
-			c.Number = inboundNumber(in, r, g.ID)
-			c.Callee = c.Number
-			if r.chance(0.15) {
-				c.Disposition = "AbandonedInIVR"
-			} else {
-				c.Disposition = "AbandonedInQueue"
-				c.GroupID, c.GroupName = g.ID, g.Name
-				c.QueueSec = r.between(45, 300)
-			}
-			calls = append(calls, c)
+			calls = append(calls, unanswered(in, r, start, 30, 0.15, 45, 300)) // seed.go
 		}
 	}
 	return calls

@@ -305,18 +305,7 @@ func seedAgentsAndCalls(in *instance, r rng, def instanceDef, now time.Time) {
 	// Calls that never reached an agent.
 	for i := 0; i < def.ExtraCalls; i++ {
 		start := horizon.Add(time.Duration(r.Int64N(int64(now.Add(-20 * time.Minute).Sub(horizon))))).Truncate(time.Second)
-		g := in.groups[r.IntN(len(in.groups))]
-		c := &call{Type: "Inbound", Caller: r.phone(r.pick(customerPrefixes), 8), Start: start, seed: r.Uint64(), IVRSec: r.between(5, 40)}
-		c.Number = inboundNumber(in, r, g.ID)
-		c.Callee = c.Number
-		if r.chance(0.4) {
-			c.Disposition = "AbandonedInIVR"
-		} else {
-			c.Disposition = "AbandonedInQueue"
-			c.GroupID, c.GroupName = g.ID, g.Name
-			c.QueueSec = r.between(20, 240)
-		}
-		calls = append(calls, c)
+		calls = append(calls, unanswered(in, r, start, 40, 0.4, 20, 240))
 	}
 	calls = shapeDays(in, r, calls, now, horizon) // dayshape.go
 	sortCalls(calls)
@@ -479,6 +468,24 @@ func agentCall(in *instance, r rng, u *user, t time.Time) *call {
 				c.Recording = 2
 			}
 		}
+	}
+	return c
+}
+
+// unanswered is an inbound call at start that never reached an agent: it
+// ends in the IVR (within ivrMax seconds) with probability pIVR, else in a
+// skill group's queue after queueMin to queueMax seconds.
+func unanswered(in *instance, r rng, start time.Time, ivrMax int, pIVR float64, queueMin, queueMax int) *call {
+	g := in.groups[r.IntN(len(in.groups))]
+	c := &call{Type: "Inbound", Caller: r.phone(r.pick(customerPrefixes), 8), Start: start, seed: r.Uint64(), IVRSec: r.between(5, ivrMax)}
+	c.Number = inboundNumber(in, r, g.ID)
+	c.Callee = c.Number
+	if r.chance(pIVR) {
+		c.Disposition = "AbandonedInIVR"
+	} else {
+		c.Disposition = "AbandonedInQueue"
+		c.GroupID, c.GroupName = g.ID, g.Name
+		c.QueueSec = r.between(queueMin, queueMax)
 	}
 	return c
 }
