@@ -614,20 +614,26 @@ func privateRows(rows []tools.CallRow, note string) *Message {
 	return &Message{ResponseType: Ephemeral, Text: "Calls with full numbers", Blocks: bl.done()}
 }
 
-// uploadCSV shares a file in a channel with an initial comment.
-func (b *Bot) uploadCSV(ctx context.Context, channel, name, title, comment, content string) error {
+// upload shares a file in a channel with Slack's external upload pair
+// (files.getUploadURLExternal, then files.completeUploadExternal). p names
+// the file and carries its bytes; Channel is set here.
+func (b *Bot) upload(ctx context.Context, channel string, p slack.UploadFileParameters) error {
 	if b.api == nil || b.cfg.BotToken == "" {
 		return errors.New("no bot token is configured")
 	}
 	if channel == "" {
 		return errors.New("no channel to upload to")
 	}
+	p.Channel = channel
 	return b.webAPI(ctx, "files upload", func() error {
-		_, err := b.api.UploadFileContext(ctx, slack.UploadFileParameters{
-			Filename: name, Title: title, Content: content, FileSize: len(content), Channel: channel, InitialComment: comment,
-		})
+		_, err := b.api.UploadFileContext(ctx, p)
 		return err
 	})
+}
+
+// uploadCSV shares a CSV file in a channel with an initial comment.
+func (b *Bot) uploadCSV(ctx context.Context, channel, name, title, comment, content string) error {
+	return b.upload(ctx, channel, slack.UploadFileParameters{Filename: name, Title: title, Content: content, FileSize: len(content), InitialComment: comment})
 }
 
 // ---- one call ----

@@ -72,21 +72,11 @@ func (b *Bot) sendReport(ctx context.Context, req request, rep *tools.Report) {
 	b.reply(ctx, req.to, &Message{ResponseType: Ephemeral, Text: "Report posted", Blocks: bl.done()})
 }
 
-// uploadPNG shares an image in a channel with Slack's external upload pair
-// (files.getUploadURLExternal, then files.completeUploadExternal).
+// uploadPNG shares an image in a channel, with its alt text.
 func (b *Bot) uploadPNG(ctx context.Context, channel, name, title, comment, alt string, img []byte) error {
-	if b.api == nil || b.cfg.BotToken == "" {
-		return errors.New("no bot token is configured")
-	}
-	if channel == "" {
-		return errors.New("no channel to upload to")
-	}
-	return b.webAPI(ctx, "files upload", func() error {
-		_, err := b.api.UploadFileContext(ctx, slack.UploadFileParameters{
-			Filename: name, Title: title, Reader: bytes.NewReader(img), FileSize: len(img), Channel: channel,
-			InitialComment: comment, AltTxt: clip(alt, 1000),
-		})
-		return err
+	return b.upload(ctx, channel, slack.UploadFileParameters{
+		Filename: name, Title: title, Reader: bytes.NewReader(img), FileSize: len(img),
+		InitialComment: comment, AltTxt: clip(alt, 1000),
 	})
 }
 
