@@ -443,14 +443,18 @@ func validNumber(b []byte) bool {
 }
 
 // link appends child to the container idx, after last.
-func (p *parser) link(idx int32, last *int32, child int32) {
+func (p *parser) link(idx int32, last *int32, child int32) { p.t.link(idx, last, child) }
+
+// link appends child to the children of container idx, after last (-1:
+// it is the first).
+func (t *jtree) link(idx int32, last *int32, child int32) {
 	if *last < 0 {
-		p.t.nodes[idx].first = child
+		t.nodes[idx].first = child
 	} else {
-		p.t.nodes[*last].next = child
+		t.nodes[*last].next = child
 	}
 	*last = child
-	p.t.nodes[idx].n++
+	t.nodes[idx].n++
 }
 
 // sep reads what follows a member of a container that ends with end: a

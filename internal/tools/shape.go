@@ -263,15 +263,7 @@ func (w *shapeWriter) member(parent int32, last *int32, ks, ke int32, kesc bool,
 	w.link(parent, last, child)
 }
 
-func (w *shapeWriter) link(parent int32, last *int32, child int32) {
-	if *last < 0 {
-		w.out.nodes[parent].first = child
-	} else {
-		w.out.nodes[*last].next = child
-	}
-	*last = child
-	w.out.nodes[parent].n++
-}
+func (w *shapeWriter) link(parent int32, last *int32, child int32) { w.out.link(parent, last, child) }
 
 // value writes node i shaped by schema s (nil: as it is) and returns its
 // node in the out tree. inRow is true below an element of a list, where
