@@ -478,3 +478,29 @@ func BenchmarkRegistryOwn(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCCCDeadline interleaves ccc.Client.Call with and without the
+// deadline context the registry gives every call (its Timeout), and
+// reports the ratio at p50: what the deadline alone costs a loopback call.
+func BenchmarkCCCDeadline(b *testing.B) {
+	e := startEnv(b, "GetUser")
+	plain := e.CCC()
+	withDeadline := func(ctx context.Context) error {
+		c, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return plain(c)
+	}
+	paths := []CallFunc{plain, withDeadline}
+	lat := make([][]time.Duration, len(paths))
+	ctx := context.Background()
+	for b.Loop() {
+		for i, call := range paths {
+			t0 := time.Now()
+			if err := call(ctx); err != nil {
+				b.Fatal(err)
+			}
+			lat[i] = append(lat[i], time.Since(t0))
+		}
+	}
+	b.ReportMetric(Ratio(Summarize(lat[1]).P50, Summarize(lat[0]).P50), "deadline/plain-p50")
+}
