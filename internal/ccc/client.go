@@ -18,6 +18,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
 
 	"github.com/cccops/cccops/internal/ccc/spec"
 )
@@ -304,6 +305,38 @@ func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r.WithContext(t.ctx))
 }
 
+// onShallowStack sends the SDK's request from a goroutine of its own and
+// waits for it. The SDK makes each request's SignatureNonce from the id of
+// the goroutine that sends it, which it reads by formatting that goroutine's
+// whole stack (utils.getGID calls runtime.Stack): its cost grows with every
+// frame above the call — about 0.6 µs a frame, more for frames with many
+// arguments — so the same request cost more under the registry than alone,
+// and more again under an MCP handler (about 20 frames deeper). A new
+// goroutine's stack is one frame deep wherever Call was called from. The
+// caller waits for the answer, so nothing outlives the call, and a panic in
+// the SDK is raised again in the caller.
+func onShallowStack(sc *sdk.Client, r *requests.CommonRequest) (*responses.CommonResponse, error) {
+	type outcome struct {
+		resp     *responses.CommonResponse
+		err      error
+		panicked any
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		var o outcome
+		defer func() {
+			o.panicked = recover()
+			done <- o
+		}()
+		o.resp, o.err = sc.ProcessCommonRequest(r)
+	}()
+	o := <-done
+	if o.panicked != nil {
+		panic(o.panicked)
+	}
+	return o.resp, o.err
+}
+
 // mayBeFailure is a cheap scan for a "Success": false anywhere in a body; only
 // then is the body decoded to read the envelope (decoding every answer cost
 // most of the client's own time on large lists). A body that does not start
@@ -407,7 +440,7 @@ func (c *Client) once(ctx context.Context, action string, p Params) (json.RawMes
 	for k, v := range p.Body {
 		r.FormParams[k] = v
 	}
-	resp, err := sc.ProcessCommonRequest(r)
+	resp, err := onShallowStack(sc, r)
 	if err != nil {
 		return nil, toError(ctx, action, err, c.secrets)
 	}

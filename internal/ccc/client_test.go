@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -403,4 +404,56 @@ func TestUnsafeActionsAreNotCalledRetryable(t *testing.T) {
 	if !errors.As(err, &e) || !e.Retryable || e.MayHaveRun {
 		t.Fatalf("throttled DialEx (refused before any work): %+v", e)
 	}
+}
+
+// callAtDepth calls c.Call with n more frames of its own above it.
+//
+//go:noinline
+func callAtDepth(c *Client, n int) error {
+	if n > 0 {
+		return callAtDepth(c, n-1)
+	}
+	_, err := c.Call(context.Background(), &GetUserRequest{InstanceId: Ptr("ccc-1"), UserId: Ptr("u1")})
+	return err
+}
+
+// The SDK signs every request with a nonce made from the sending
+// goroutine's id, which it reads by formatting that goroutine's whole stack:
+// the deeper the caller, the dearer the request. The request is sent from a
+// goroutine of its own, so its stack has the same depth however deep Call
+// was called from (an MCP handler is about 20 frames deeper than a plain
+// caller). The depth is read where net/http asks for the proxy, on the
+// goroutine that sends.
+func TestSDKRequestRunsOnAShallowStack(t *testing.T) {
+	w := newWire(t, nil)
+	c := akClient(t, w.endpoint())
+	var depth atomic.Int64
+	c.transport.Proxy = func(*http.Request) (*url.URL, error) {
+		depth.Store(int64(runtime.Callers(0, make([]uintptr, 1024))))
+		return nil, nil
+	}
+	got := map[int]int64{}
+	for _, n := range []int{0, 200} {
+		if err := callAtDepth(c, n); err != nil {
+			t.Fatal(err)
+		}
+		got[n] = depth.Load()
+	}
+	if got[0] == 0 || got[0] != got[200] {
+		t.Fatalf("the SDK's request ran %d frames deep from a plain caller and %d from 200 frames deeper: it must not depend on the caller", got[0], got[200])
+	}
+}
+
+// A panic while the SDK sends is raised again in the caller, with its value.
+func TestSDKPanicReachesTheCaller(t *testing.T) {
+	w := newWire(t, nil)
+	c := akClient(t, w.endpoint())
+	c.transport.Proxy = func(*http.Request) (*url.URL, error) { panic("proxy exploded") }
+	defer func() {
+		if p := recover(); p != "proxy exploded" {
+			t.Fatalf("recovered %v, want the SDK's panic", p)
+		}
+	}()
+	_ = callAtDepth(c, 0)
+	t.Fatal("no panic reached the caller")
 }
