@@ -39,6 +39,23 @@ func startEnv(tb testing.TB, action string) *Env {
 	return e
 }
 
+// startEnvOnProcess is startEnv with the simulator in a process of its
+// own, started from bin (BuildSim).
+func startEnvOnProcess(tb testing.TB, bin, action string) *Env {
+	tb.Helper()
+	p, err := StartSimProcess(context.Background(), bin, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(p.Close)
+	e, err := Start(Options{Action: action, Process: p})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(e.Close)
+	return e
+}
+
 func startMCP(tb testing.TB, e *Env) *MCP {
 	tb.Helper()
 	m, err := e.NewMCP()
@@ -84,6 +101,45 @@ func TestPathsMakeTheSameCall(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPathsReachASimProcess: with the simulator in a process of its own,
+// every path gets the agent the Env's copy of the seeded data names, so the
+// process and the copy agree and the calls really reach the process.
+func TestPathsReachASimProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds cmd/ccc-sim")
+	}
+	bin, err := BuildSim(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, action := range []string{"GetUser", "ListRealTimeAgent"} {
+		e := startEnvOnProcess(t, bin, action)
+		raw, err := e.RawSDK()
+		if err != nil {
+			t.Fatal(err)
+		}
+		inproc, err := startMCP(t, e).InProcess(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, call := range map[string]CallFunc{"raw": raw, "ccc": e.CCC(), "registry": e.Invoke(), "mcp": inproc} {
+			if err := call(context.Background()); err != nil {
+				t.Fatalf("%s %s: %v", action, name, err)
+			}
+		}
+		if n := e.Sim.Count(action); n != 0 {
+			t.Fatalf("the in-process copy served %d %s calls: they did not reach the process", n, action)
+		}
+	}
+	// A process that stops is gone: the next call fails instead of
+	// finding another simulator.
+	e := startEnvOnProcess(t, bin, "GetUser")
+	e.Process.Close()
+	if err := e.CCC()(context.Background()); err == nil {
+		t.Fatal("a call succeeded after the simulator process was stopped")
 	}
 }
 
@@ -191,11 +247,23 @@ func BenchmarkRead(b *testing.B) {
 // the machine's noise, and reports the overhead ratios at p50 and p99
 // (1.00 = as fast as the raw SDK): raw SDK, ccc.Client, registry, MCP
 // in-process, MCP over HTTP, and MCP in-process with structured content
-// off. One op is one call of each path.
+// off. One op is one call of each path. Each action runs twice: with the
+// simulator in the benchmark's process (sim=in-process), and in a process
+// of its own (sim=process), as CCC is in production.
 func BenchmarkOverhead(b *testing.B) {
-	for _, action := range []string{"GetUser", "ListRealTimeAgent"} {
-		b.Run(action, func(b *testing.B) {
-			e := startEnv(b, action)
+	simBin, err := BuildSim(context.Background(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bench := range []struct{ action, sim string }{
+		{"GetUser", "in-process"}, {"GetUser", "process"},
+		{"ListRealTimeAgent", "in-process"}, {"ListRealTimeAgent", "process"},
+	} {
+		b.Run(bench.action+"/sim="+bench.sim, func(b *testing.B) {
+			e := startEnv(b, bench.action)
+			if bench.sim == "process" {
+				e = startEnvOnProcess(b, simBin, bench.action)
+			}
 			raw, err := e.RawSDK()
 			if err != nil {
 				b.Fatal(err)

@@ -42,7 +42,10 @@ var NoLimits = policy.Limits{Overall: policy.Rate{N: -1}, Class: map[spec.Access
 // audit goes nowhere (the audit sink is a deployment choice, measured
 // separately if at all).
 type Env struct {
-	Sim      *sim.Server
+	Sim *sim.Server
+	// Process is the simulator's process when it runs in one
+	// (Options.Process); Sim is then only a copy of its data.
+	Process  *SimProcess
 	Client   *ccc.Client
 	Gate     *policy.Gate
 	Registry *tools.Registry
@@ -68,6 +71,11 @@ type Read struct {
 type Options struct {
 	// Sim is a simulator to use; nil starts a new one on 127.0.0.1:0.
 	Sim *sim.Server
+	// Process is a simulator process to use instead (StartSimProcess).
+	// The Env's Sim is then a copy of its seeded data made in this
+	// process, for the ids the reads ask for: it serves nothing and
+	// counts nothing.
+	Process *SimProcess
 	// Action is the read action to measure: "GetUser" (default) or
 	// "ListRealTimeAgent".
 	Action string
@@ -81,7 +89,10 @@ type Options struct {
 
 // Start wires an Env.
 func Start(o Options) (*Env, error) {
-	e := &Env{Sim: o.Sim}
+	e := &Env{Sim: o.Sim, Process: o.Process}
+	if o.Process != nil {
+		e.Sim = &sim.Server{Sim: sim.New(sim.Options{Seed: o.Process.Seed}), URL: o.Process.URL, Addr: o.Process.Addr}
+	}
 	if e.Sim == nil {
 		srv, err := sim.Start("127.0.0.1:0", sim.Options{})
 		if err != nil {

@@ -19,15 +19,20 @@ import (
 // BuildMCPServer compiles cmd/mcp-server of the module that holds the
 // working directory into dir and returns the binary's path.
 func BuildMCPServer(ctx context.Context, dir string) (string, error) {
+	return buildCommand(ctx, dir, "mcp-server")
+}
+
+// buildCommand compiles ./cmd/<name> of the module into dir/<name>.
+func buildCommand(ctx context.Context, dir, name string) (string, error) {
 	root, err := moduleRoot(ctx)
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "mcp-server")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/mcp-server")
+	bin := filepath.Join(dir, name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/"+name)
 	cmd.Dir = root
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/mcp-server: %v\n%s", err, msg)
+		return "", fmt.Errorf("go build ./cmd/%s: %v\n%s", name, err, msg)
 	}
 	return bin, nil
 }
