@@ -91,7 +91,11 @@ func TestPathsMakeTheSameCall(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for name, call := range map[string]CallFunc{"raw": raw, "ccc": e.CCC(), "registry": e.Invoke(), "mcp": inproc, "mcp-http": overHTTP} {
+			legacy, err := m.InProcessLegacy(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, call := range map[string]CallFunc{"raw": raw, "ccc": e.CCC(), "registry": e.Invoke(), "mcp": inproc, "mcp-http": overHTTP, "mcp-legacy": legacy} {
 				before := e.Sim.Count(action)
 				if err := call(ctx); err != nil {
 					t.Fatalf("%s: %v", name, err)
@@ -246,8 +250,9 @@ func BenchmarkRead(b *testing.B) {
 // BenchmarkOverhead interleaves the paths call by call, so that they share
 // the machine's noise, and reports the overhead ratios at p50 and p99
 // (1.00 = as fast as the raw SDK): raw SDK, ccc.Client, registry, MCP
-// in-process, MCP over HTTP, and MCP in-process with structured content
-// off. One op is one call of each path. Each action runs twice: with the
+// in-process, MCP over HTTP, MCP in-process with structured content off,
+// and MCP in-process with a client on the protocol before 2026-07-28. One op
+// is one call of each path. Each action runs twice: with the
 // simulator in the benchmark's process (sim=in-process), and in a process
 // of its own (sim=process), as CCC is in production.
 func BenchmarkOverhead(b *testing.B) {
@@ -295,7 +300,11 @@ func BenchmarkOverhead(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Cleanup(tm.Close)
-			paths := []CallFunc{raw, e.CCC(), e.Invoke(), inproc, overHTTP, inprocText}
+			legacy, err := m.InProcessLegacy(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			paths := []CallFunc{raw, e.CCC(), e.Invoke(), inproc, overHTTP, inprocText, legacy}
 			ctx := context.Background()
 			lat := make([][]time.Duration, len(paths))
 			for b.Loop() {
@@ -320,6 +329,7 @@ func BenchmarkOverhead(b *testing.B) {
 			b.ReportMetric(Ratio(s[3].P50, s[0].P50), "mcp/raw-p50")
 			b.ReportMetric(Ratio(s[4].P50, s[0].P50), "mcphttp/raw-p50")
 			b.ReportMetric(Ratio(s[5].P50, s[0].P50), "mcp-textonly/raw-p50")
+			b.ReportMetric(Ratio(s[6].P50, s[0].P50), "mcp-legacy/raw-p50")
 		})
 	}
 }

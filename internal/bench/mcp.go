@@ -93,6 +93,24 @@ func (m *MCP) InProcess(ctx context.Context) (CallFunc, error) {
 	return m.start(ctx, c)
 }
 
+// InProcessLegacy is InProcess with the client held to the protocol
+// versions before 2026-07-28 (mcp-go's WithLegacyProtocolOnly): one
+// initialize handshake, and requests without the per-request _meta that the
+// stateless protocol has the client encode and the server decode on every
+// call. mcp-go's client speaks 2026-07-28 when the server does, as ours
+// does; many clients in use still speak the earlier versions.
+func (m *MCP) InProcessLegacy(ctx context.Context) (CallFunc, error) {
+	c := client.NewClient(transport.NewInProcessTransport(m.Server.MCP()), client.WithLegacyProtocolOnly())
+	call, err := m.start(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if v := c.ProtocolVersion(); mcpgo.IsModernProtocol(v) {
+		return nil, fmt.Errorf("bench: the legacy client negotiated protocol %s", v)
+	}
+	return call, nil
+}
+
 // HTTP returns a path through its own streamable HTTP session (one client,
 // one session, one keep-alive connection pool): ask for one per concurrent
 // client.
