@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -75,7 +76,16 @@ type parser struct {
 	i int
 }
 
+// ws skips white space. CCC's answers have none between tokens, so the
+// first test (inlined at every call) is nearly always the last.
 func (p *parser) ws() {
+	if p.i < len(p.b) && p.b[p.i] > ' ' {
+		return
+	}
+	p.wsRun()
+}
+
+func (p *parser) wsRun() {
 	for p.i < len(p.b) {
 		switch p.b[p.i] {
 		case ' ', '\t', '\n', '\r':
@@ -218,23 +228,27 @@ func (p *parser) str() (bool, error) {
 	i := p.i + 1
 	esc := false
 	for {
-		// Eight bytes at a time while none of them is a quote, a
-		// backslash or a control character (the has-less-than and
-		// has-zero-byte tests are exact), then byte by byte.
+		// Eight bytes at a time to the first quote, backslash or control
+		// character: the has-less-than and has-zero-byte tests may flag a
+		// byte above a flagged one by their borrow, never one below, so
+		// the lowest flag is exactly the first such byte. The last few
+		// bytes of the input go byte by byte.
 		for i+8 <= len(b) {
 			v := binary.LittleEndian.Uint64(b[i:])
 			q, bs := v^0x2222222222222222, v^0x5C5C5C5C5C5C5C5C
 			ctl := (v - 0x2020202020202020) &^ v   // a byte below 0x20
 			quote := (q - 0x0101010101010101) &^ q // a byte equal to '"'
 			slash := (bs - 0x0101010101010101) &^ bs
-			if (ctl|quote|slash)&0x8080808080808080 != 0 {
-				break
+			if m := (ctl | quote | slash) & 0x8080808080808080; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto stop
 			}
 			i += 8
 		}
 		for i < len(b) && !strStop[b[i]] {
 			i++
 		}
+	stop:
 		if i >= len(b) {
 			p.i = len(b)
 			return false, p.fail("unterminated string")
