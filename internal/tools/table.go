@@ -221,10 +221,10 @@ func (r *renderer) object(i int32, s *spec.Schema, prefix []byte, top bool) {
 			}
 			r.tables = append(r.tables, pendingTable{path: string(path), node: c, items: items})
 		default:
-			r.out = append(r.out, path...)
-			r.out = append(r.out, ':', ' ')
-			r.cell(c, colTypeOfKey(key, cs))
-			r.out = append(r.out, '\n')
+			out := append(r.out, path...)
+			out = append(out, ':', ' ')
+			out = r.cell(out, c, colTypeOfKey(key, cs))
+			r.out = append(out, '\n')
 		}
 	}
 }
@@ -465,7 +465,7 @@ func (r *renderer) table(path, parentPath string, rows []row, s *spec.Schema) {
 		konsts++
 		r.header(&b.cols[c])
 		r.out = append(r.out, '=')
-		r.colCell(cell(0, c), &b.cols[c])
+		r.out = r.colCell(r.out, cell(0, c), &b.cols[c])
 	}
 	if konsts > 0 {
 		r.out = append(r.out, '\n')
@@ -486,10 +486,14 @@ func (r *renderer) table(path, parentPath string, rows []row, s *spec.Schema) {
 		r.header(&b.cols[c])
 	}
 	r.out = append(r.out, '\n')
+	// The rows are written through a local slice, given back once: a
+	// store to r.out is a pointer store, with a write barrier whenever a
+	// collection is marking (most of the time under load).
+	out := r.out
 	for i, rw := range rows {
 		sep := false
 		if parentPath != "" {
-			r.out = strconv.AppendInt(r.out, int64(rw.parent), 10)
+			out = strconv.AppendInt(out, int64(rw.parent), 10)
 			sep = true
 		}
 		for c := range b.cols {
@@ -497,13 +501,14 @@ func (r *renderer) table(path, parentPath string, rows []row, s *spec.Schema) {
 				continue
 			}
 			if sep {
-				r.out = append(r.out, '|')
+				out = append(out, '|')
 			}
 			sep = true
-			r.colCell(cell(i, c), &b.cols[c])
+			out = r.colCell(out, cell(i, c), &b.cols[c])
 		}
-		r.out = append(r.out, '\n')
+		out = append(out, '\n')
 	}
+	r.out = out
 	for c := range b.cols {
 		col := &b.cols[c]
 		if !col.sub {
@@ -528,25 +533,22 @@ func (r *renderer) header(c *column) {
 	}
 }
 
-func (r *renderer) colCell(v int32, c *column) {
+func (r *renderer) colCell(out []byte, v int32, c *column) []byte {
 	if v < 0 {
-		r.out = append(r.out, '~')
-		return
+		return append(out, '~')
 	}
 	if c.sub {
 		if n := &r.t.nodes[v]; n.kind == jArray && isTable(r.t, v) {
-			r.out = strconv.AppendInt(r.out, int64(n.n), 10)
-			return
+			return strconv.AppendInt(out, int64(n.n), 10)
 		}
-		r.out = append(r.out, '=')
-		r.out = appendEscaped(r.out, r.t.rawOf(v), false)
-		return
+		out = append(out, '=')
+		return appendEscaped(out, r.t.rawOf(v), false)
 	}
-	r.cell(v, c.typ)
+	return r.cell(out, v, c.typ)
 }
 
-// cell writes one value by its column type.
-func (r *renderer) cell(i int32, ct colType) {
+// cell appends one value to out by its column type.
+func (r *renderer) cell(out []byte, i int32, ct colType) []byte {
 	t := r.t
 	n := &t.nodes[i]
 	switch ct.kind {
@@ -558,32 +560,27 @@ func (r *renderer) cell(i int32, ct colType) {
 			}
 			if ct.untrusted && len(s) > 0 {
 				r.fenced = true
-				r.out = append(r.out, "«"...)
-				r.out = appendEscaped(r.out, s, true)
-				r.out = append(r.out, "»"...)
-				return
+				out = append(out, "«"...)
+				out = appendEscaped(out, s, true)
+				return append(out, "»"...)
 			}
-			r.out = appendEscaped(r.out, s, false)
-			return
+			return appendEscaped(out, s, false)
 		}
 	case kindLit:
-		r.out = appendEscaped(r.out, t.rawOf(i), false)
-		return
+		return appendEscaped(out, t.rawOf(i), false)
 	case kindTime:
 		if v, ok := t.int64Of(i); ok && n.kind == jNumber && v >= minEpochMS && v < maxEpochMS {
 			r.times = true
-			r.out = appendTime(r.out, v, r.loc)
-			return
+			return appendTime(out, v, r.loc)
 		}
 	case kindDur:
 		if v, ok := t.int64Of(i); ok && (n.kind == jString) == ct.str && plainInt(t.rawOf(i), n.kind == jString) {
 			r.times = true
-			r.out = appendDuration(r.out, time.Duration(v)*ct.unit)
-			return
+			return appendDuration(out, time.Duration(v)*ct.unit)
 		}
 	}
-	r.out = append(r.out, '=')
-	r.out = appendEscaped(r.out, t.rawOf(i), false)
+	out = append(out, '=')
+	return appendEscaped(out, t.rawOf(i), false)
 }
 
 // plainInt: the value is written as strconv writes an int64 (so reading the
