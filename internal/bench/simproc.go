@@ -78,10 +78,12 @@ func StartSimProcess(ctx context.Context, bin string, seed int64) (*SimProcess, 
 		p.Addr = strings.TrimPrefix(url, "http://")
 		return p, nil
 	case <-wait.C:
+		p.Close()
+		return nil, errors.New("bench: the simulator process did not say where it listens within 10 s")
 	case <-ctx.Done():
+		p.Close()
+		return nil, fmt.Errorf("bench: stopped waiting for the simulator process: %w", ctx.Err())
 	}
-	p.Close()
-	return nil, errors.New("bench: the simulator process did not say where it listens within 10 s")
 }
 
 // Close stops the process and waits for it.
