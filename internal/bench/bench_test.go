@@ -221,6 +221,27 @@ func benchPath(b *testing.B, call CallFunc) {
 	b.ReportMetric(float64(s.P99.Microseconds()), "p99-µs")
 }
 
+// benchInterleaved is Interleaved driven by b.Loop: each op calls every path
+// once, in turn, and each path's latencies are summarized.
+func benchInterleaved(b *testing.B, paths ...CallFunc) []Stats {
+	ctx := context.Background()
+	lat := make([][]time.Duration, len(paths))
+	for b.Loop() {
+		for i, call := range paths {
+			t0 := time.Now()
+			if err := call(ctx); err != nil {
+				b.Fatalf("path %d: %v", i, err)
+			}
+			lat[i] = append(lat[i], time.Since(t0))
+		}
+	}
+	s := make([]Stats, len(paths))
+	for i := range lat {
+		s[i] = Summarize(lat[i])
+	}
+	return s
+}
+
 // BenchmarkRead measures each path alone: raw SDK, ccc.Client, registry,
 // MCP in-process, MCP over streamable HTTP.
 func BenchmarkRead(b *testing.B) {
@@ -304,22 +325,7 @@ func BenchmarkOverhead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			paths := []CallFunc{raw, e.CCC(), e.Invoke(), inproc, overHTTP, inprocText, legacy}
-			ctx := context.Background()
-			lat := make([][]time.Duration, len(paths))
-			for b.Loop() {
-				for i, call := range paths {
-					t0 := time.Now()
-					if err := call(ctx); err != nil {
-						b.Fatal(err)
-					}
-					lat[i] = append(lat[i], time.Since(t0))
-				}
-			}
-			s := make([]Stats, len(paths))
-			for i := range paths {
-				s[i] = Summarize(lat[i])
-			}
+			s := benchInterleaved(b, raw, e.CCC(), e.Invoke(), inproc, overHTTP, inprocText, legacy)
 			b.ReportMetric(float64(s[0].P50.Microseconds()), "raw-p50-µs")
 			b.ReportMetric(float64(s[2].P50.Microseconds()), "registry-p50-µs")
 			b.ReportMetric(Ratio(s[1].P50, s[0].P50), "ccc/raw-p50")
@@ -568,17 +574,6 @@ func BenchmarkCCCDeadline(b *testing.B) {
 		defer cancel()
 		return plain(c)
 	}
-	paths := []CallFunc{plain, withDeadline}
-	lat := make([][]time.Duration, len(paths))
-	ctx := context.Background()
-	for b.Loop() {
-		for i, call := range paths {
-			t0 := time.Now()
-			if err := call(ctx); err != nil {
-				b.Fatal(err)
-			}
-			lat[i] = append(lat[i], time.Since(t0))
-		}
-	}
-	b.ReportMetric(Ratio(Summarize(lat[1]).P50, Summarize(lat[0]).P50), "deadline/plain-p50")
+	s := benchInterleaved(b, plain, withDeadline)
+	b.ReportMetric(Ratio(s[1].P50, s[0].P50), "deadline/plain-p50")
 }
