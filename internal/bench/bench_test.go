@@ -243,7 +243,8 @@ func benchInterleaved(b *testing.B, paths ...CallFunc) []Stats {
 }
 
 // BenchmarkRead measures each path alone: raw SDK, ccc.Client, registry,
-// MCP in-process, MCP over streamable HTTP.
+// MCP in-process (mcp-go's client on the 2026-07-28 protocol, and on the
+// protocol before it), MCP over streamable HTTP.
 func BenchmarkRead(b *testing.B) {
 	for _, action := range []string{"GetUser", "ListRealTimeAgent"} {
 		e := startEnv(b, action)
@@ -263,7 +264,12 @@ func BenchmarkRead(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		legacy, err := m.InProcessLegacy(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.Run(action+"/mcp_inprocess", func(b *testing.B) { benchPath(b, inproc) })
+		b.Run(action+"/mcp_inprocess_legacy", func(b *testing.B) { benchPath(b, legacy) })
 		b.Run(action+"/mcp_http", func(b *testing.B) { benchPath(b, overHTTP) })
 	}
 }
@@ -561,6 +567,43 @@ func BenchmarkRegistryOwn(b *testing.B) {
 			}
 		})
 	}
+}
+
+// atDepth is call made with n more frames of its own above it.
+//
+//go:noinline
+func atDepth(n int, call CallFunc) CallFunc {
+	if n == 0 {
+		return call
+	}
+	return func(ctx context.Context) error { return deeper(ctx, n, call) }
+}
+
+//go:noinline
+func deeper(ctx context.Context, n int, call CallFunc) error {
+	if n == 0 {
+		return call(ctx)
+	}
+	return deeper(ctx, n-1, call)
+}
+
+// BenchmarkSDKStackDepth is why ccc.Client sends from a goroutine of its
+// own: the raw SDK call and ccc.Client.Call, each made from the benchmark
+// loop and from 40 frames deeper, interleaved. The SDK's nonce formats the
+// sending goroutine's whole stack, so the raw call costs more the deeper its
+// caller (raw-deep/shallow, and µs per frame); ccc.Client's does not
+// (ccc-deep/shallow ≈ 1).
+func BenchmarkSDKStackDepth(b *testing.B) {
+	const frames = 40
+	e := startEnv(b, "GetUser")
+	raw, err := e.RawSDK()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := benchInterleaved(b, raw, atDepth(frames, raw), e.CCC(), atDepth(frames, e.CCC()))
+	b.ReportMetric(Ratio(s[1].P50, s[0].P50), "raw-deep/shallow-p50")
+	b.ReportMetric(float64(s[1].P50-s[0].P50)/float64(time.Microsecond)/frames, "raw-µs/frame")
+	b.ReportMetric(Ratio(s[3].P50, s[2].P50), "ccc-deep/shallow-p50")
 }
 
 // BenchmarkCCCDeadline interleaves ccc.Client.Call with and without the

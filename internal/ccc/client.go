@@ -309,9 +309,9 @@ func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // waits for it. The SDK makes each request's SignatureNonce from the id of
 // the goroutine that sends it, which it reads by formatting that goroutine's
 // whole stack (utils.getGID calls runtime.Stack): its cost grows with every
-// frame above the call — about 0.6 µs a frame, more for frames with many
-// arguments — so the same request cost more under the registry than alone,
-// and more again under an MCP handler (about 20 frames deeper). A new
+// frame above the call — about 1 µs a frame at p50 (BenchmarkSDKStackDepth
+// in internal/bench) — so the same request cost more under the registry than
+// alone, and more again under an MCP handler (about 20 frames deeper). A new
 // goroutine's stack is one frame deep wherever Call was called from. The
 // caller waits for the answer, so nothing outlives the call, and a panic in
 // the SDK is raised again in the caller.
