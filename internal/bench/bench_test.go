@@ -95,7 +95,11 @@ func TestPathsMakeTheSameCall(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for name, call := range map[string]CallFunc{"raw": raw, "ccc": e.CCC(), "registry": e.Invoke(), "mcp": inproc, "mcp-http": overHTTP, "mcp-legacy": legacy} {
+			floor, err := m.Floor(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, call := range map[string]CallFunc{"raw": raw, "ccc": e.CCC(), "registry": e.Invoke(), "mcp": inproc, "mcp-http": overHTTP, "mcp-legacy": legacy, "mcp-floor": floor} {
 				before := e.Sim.Count(action)
 				if err := call(ctx); err != nil {
 					t.Fatalf("%s: %v", name, err)
@@ -109,8 +113,9 @@ func TestPathsMakeTheSameCall(t *testing.T) {
 }
 
 // TestPathsReachASimProcess: with the simulator in a process of its own,
-// every path gets the agent the Env's copy of the seeded data names, so the
-// process and the copy agree and the calls really reach the process.
+// every path gets the agent the Env's copy of the seeded data names (so the
+// process and the copy agree), and once the process stops every path
+// fails: none of them reached anything but the process.
 func TestPathsReachASimProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds cmd/ccc-sim")
@@ -125,25 +130,27 @@ func TestPathsReachASimProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inproc, err := startMCP(t, e).InProcess(context.Background())
+		m := startMCP(t, e)
+		inproc, err := m.InProcess(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, call := range map[string]CallFunc{"raw": raw, "ccc": e.CCC(), "registry": e.Invoke(), "mcp": inproc} {
+		floor, err := m.Floor(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths := map[string]CallFunc{"raw": raw, "ccc": e.CCC(), "registry": e.Invoke(), "mcp": inproc, "mcp-floor": floor}
+		for name, call := range paths {
 			if err := call(context.Background()); err != nil {
 				t.Fatalf("%s %s: %v", action, name, err)
 			}
 		}
-		if n := e.Sim.Count(action); n != 0 {
-			t.Fatalf("the in-process copy served %d %s calls: they did not reach the process", n, action)
+		e.Process.Close()
+		for name, call := range paths {
+			if err := call(context.Background()); err == nil {
+				t.Fatalf("%s %s succeeded after the simulator process was stopped", action, name)
+			}
 		}
-	}
-	// A process that stops is gone: the next call fails instead of
-	// finding another simulator.
-	e := startEnvOnProcess(t, bin, "GetUser")
-	e.Process.Close()
-	if err := e.CCC()(context.Background()); err == nil {
-		t.Fatal("a call succeeded after the simulator process was stopped")
 	}
 }
 
@@ -278,8 +285,9 @@ func BenchmarkRead(b *testing.B) {
 // the machine's noise, and reports the overhead ratios at p50 and p99
 // (1.00 = as fast as the raw SDK): raw SDK, ccc.Client, registry, MCP
 // in-process, MCP over HTTP, MCP in-process with structured content off,
-// and MCP in-process with a client on the protocol before 2026-07-28. One op
-// is one call of each path. Each action runs twice: with the
+// MCP in-process with a client on the protocol before 2026-07-28, and the
+// floor under MCP in-process (MCP.Floor: mcp-go alone carrying the same
+// answer). One op is one call of each path. Each action runs twice: with the
 // simulator in the benchmark's process (sim=in-process), and in a process
 // of its own (sim=process), as CCC is in production.
 func BenchmarkOverhead(b *testing.B) {
@@ -331,7 +339,11 @@ func BenchmarkOverhead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			s := benchInterleaved(b, raw, e.CCC(), e.Invoke(), inproc, overHTTP, inprocText, legacy)
+			floor, err := m.Floor(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := benchInterleaved(b, raw, e.CCC(), e.Invoke(), inproc, overHTTP, inprocText, legacy, floor)
 			b.ReportMetric(float64(s[0].P50.Microseconds()), "raw-p50-µs")
 			b.ReportMetric(float64(s[2].P50.Microseconds()), "registry-p50-µs")
 			b.ReportMetric(Ratio(s[1].P50, s[0].P50), "ccc/raw-p50")
@@ -342,6 +354,8 @@ func BenchmarkOverhead(b *testing.B) {
 			b.ReportMetric(Ratio(s[4].P50, s[0].P50), "mcphttp/raw-p50")
 			b.ReportMetric(Ratio(s[5].P50, s[0].P50), "mcp-textonly/raw-p50")
 			b.ReportMetric(Ratio(s[6].P50, s[0].P50), "mcp-legacy/raw-p50")
+			b.ReportMetric(Ratio(s[7].P50, s[0].P50), "mcpfloor/raw-p50")
+			b.ReportMetric(Ratio(s[3].P50, s[7].P50), "mcp/mcpfloor-p50")
 		})
 	}
 }

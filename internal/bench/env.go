@@ -187,6 +187,18 @@ func (e *Env) readFor(action string) (Read, error) {
 // shared between goroutines, so each RawSDK path owns one; ask for one per
 // goroutine.
 func (e *Env) RawSDK() (CallFunc, error) {
+	send, err := e.rawSDK()
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		_, err := send(ctx)
+		return err
+	}, nil
+}
+
+// rawSDK is RawSDK's call, returning the answer's body.
+func (e *Env) rawSDK() (func(context.Context) ([]byte, error), error) {
 	conf := sdk.NewConfig().WithAutoRetry(false).WithScheme("HTTP")
 	sc := &sdk.Client{}
 	cred := credentials.NewStaticAKCredentialsProvider(sim.DefaultAccessKeyID, sim.DefaultAccessKeySecret)
@@ -197,7 +209,7 @@ func (e *Env) RawSDK() (CallFunc, error) {
 	sc.SetReadTimeout(ccc.DefaultReadTimeout)
 	r := e.Read
 	expect := []byte(r.Expect)
-	return func(ctx context.Context) error {
+	return func(ctx context.Context) ([]byte, error) {
 		req := requests.NewCommonRequest()
 		req.Method = "POST"
 		req.Scheme = "HTTP"
@@ -213,12 +225,13 @@ func (e *Env) RawSDK() (CallFunc, error) {
 		}
 		resp, err := sc.ProcessCommonRequest(req)
 		if err != nil {
-			return fmt.Errorf("raw SDK: %s", firstLine(err.Error()))
+			return nil, fmt.Errorf("raw SDK: %s", firstLine(err.Error()))
 		}
-		if !resp.IsSuccess() || !bytes.Contains(resp.GetHttpContentBytes(), expect) {
-			return fmt.Errorf("raw SDK: HTTP %d without the expected answer", resp.GetHttpStatus())
+		body := resp.GetHttpContentBytes()
+		if !resp.IsSuccess() || !bytes.Contains(body, expect) {
+			return nil, fmt.Errorf("raw SDK: HTTP %d without the expected answer", resp.GetHttpStatus())
 		}
-		return nil
+		return body, nil
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -13,8 +14,10 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/cccops/cccops/internal/mcp"
+	"github.com/cccops/cccops/internal/tools"
 )
 
 // MCPToken is the bearer token the measured HTTP endpoint accepts. It only
@@ -109,6 +112,58 @@ func (m *MCP) InProcessLegacy(ctx context.Context) (CallFunc, error) {
 		return nil, fmt.Errorf("bench: the legacy client negotiated protocol %s", v)
 	}
 	return call, nil
+}
+
+// Floor returns the floor under InProcess: the same mcp-go client, in
+// process, against a bare mcp-go server that serves the same tool
+// definition with a handler that only makes RawSDK's call and answers with
+// its body as the structured content and, as the text, what our server
+// renders for the same read (rendered once, here). The call is sent from a
+// goroutine of its own, as ccc.Client sends it. No registry, gate,
+// validation, shaping or adapter runs per call, so InProcess / Floor is
+// what cccops adds to an MCP call, and Floor / RawSDK what mcp-go's client
+// and server cost to carry an answer of this size.
+func (m *MCP) Floor(ctx context.Context) (CallFunc, error) {
+	e := m.env
+	st := m.Server.MCP().GetTool(e.Read.Tool)
+	if st == nil {
+		return nil, fmt.Errorf("bench: the MCP server lists no tool %s", e.Read.Tool)
+	}
+	res, err := e.Registry.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: Principal, Tool: e.Read.Tool, Args: e.Read.Args})
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != tools.StatusOK {
+		return nil, fmt.Errorf("bench: %s answered %s, not a result", e.Read.Tool, res.Status)
+	}
+	text := res.Text
+	send, err := e.rawSDK()
+	if err != nil {
+		return nil, err
+	}
+	floor := server.NewMCPServer("cccops", "bench", server.WithTitle(mcp.Title), server.WithToolCapabilities(false))
+	floor.AddTool(st.Tool, func(ctx context.Context, _ mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
+		// From a goroutine of its own, as ccc.Client sends: the SDK's
+		// nonce costs more the deeper the caller's stack is, and an MCP
+		// handler sits deep.
+		var body []byte
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			body, err = send(ctx)
+		}()
+		<-done
+		if err != nil {
+			return mcpgo.NewToolResultError(err.Error()), nil
+		}
+		return &mcpgo.CallToolResult{Content: []mcpgo.Content{mcpgo.NewTextContent(text)},
+			StructuredContent: json.RawMessage(body), RawStructuredContent: body}, nil
+	})
+	c, err := client.NewInProcessClient(floor)
+	if err != nil {
+		return nil, err
+	}
+	return m.start(ctx, c)
 }
 
 // HTTP returns a path through its own streamable HTTP session (one client,

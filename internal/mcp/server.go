@@ -19,6 +19,9 @@ import (
 	"github.com/cccops/cccops/internal/tools"
 )
 
+// Title is the server's title in its serverInfo.
+const Title = "cccops — Alibaba Cloud Call Center"
+
 // DefaultConfirmWait is how long a human has to answer a confirmation prompt.
 const DefaultConfirmWait = 2 * time.Minute
 
@@ -115,7 +118,7 @@ func New(opts Options) (*Server, error) {
 	hooks := &server.Hooks{}
 	hooks.AddBeforeCallTool(s.route)
 	sopts := []server.ServerOption{
-		server.WithTitle("cccops — Alibaba Cloud Call Center"),
+		server.WithTitle(Title),
 		server.WithToolCapabilities(false),
 		server.WithPromptCapabilities(false),
 		server.WithResourceCapabilities(false, false),
