@@ -33,6 +33,7 @@ import (
 )
 
 type options struct {
+	floorDir   string
 	quick      bool
 	rounds     int
 	warmup     int
@@ -70,6 +71,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.serverBin, "mcp-server", "", "a built mcp-server binary; default: build ./cmd/mcp-server into a temp dir")
 	fs.DurationVar(&o.simLatency, "sim-latency", 0, "latency the simulator adds to every answer, to see overhead against a network round trip (0: loopback only)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop everything after this long (default 15m, quick 2m, each plus --sim-latency times the round trips made one after another)")
+	fs.StringVar(&o.floorDir, "keep-floors", "", "build the two floor servers of the start section into this directory and keep them there, to run by hand (for example with GODEBUG=inittrace=1); default: a temp dir, removed")
 	fs.StringVar(&o.only, "only", "", "run one section: start (cold starts, the floor, RSS); default: everything")
 	var clients string
 	fs.StringVar(&clients, "clients", "1,8,32", "concurrent streamable HTTP clients per throughput run")

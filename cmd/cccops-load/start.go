@@ -27,11 +27,17 @@ func startVsFloor(ctx context.Context, o *options, bin string, r *report) error 
 	if err != nil {
 		return fmt.Errorf("default mode, embedded simulator: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "cccops-floor-")
-	if err != nil {
+	dir := o.floorDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "cccops-floor-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
 	floor, err := bench.BuildFloor(ctx, dir, "floor", first.Listed)
 	if err != nil {
 		return err

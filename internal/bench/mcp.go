@@ -146,7 +146,10 @@ func (m *MCP) Floor(ctx context.Context) (CallFunc, error) {
 		// From a goroutine of its own, as ccc.Client sends: the SDK's
 		// nonce costs more the deeper the caller's stack is, and an MCP
 		// handler sits deep.
-		var body []byte
+		var (
+			body []byte
+			err  error
+		)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
