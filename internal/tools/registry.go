@@ -306,7 +306,13 @@ func (r *Registry) run(ctx context.Context, t *Tool, req ccc.Request, ticket *po
 			ce = &ccc.Error{Action: t.Action, Code: "Internal", Message: err.Error()}
 		}
 		msg := ce.Error()
-		if h := ce.Hint(); h != "" {
+		h := ce.Hint()
+		if !ce.MayHaveRun {
+			if nf := r.notFoundHint(t, ce.Code); nf != "" {
+				h = nf
+			}
+		}
+		if h != "" {
 			msg += "; " + h
 		}
 		ticket.Done(ctx, policy.Outcome{Err: errors.New(msg), ErrorCode: ce.Code, RequestID: ce.RequestID, LatencyMS: latency})

@@ -39,7 +39,7 @@ func notFound(what, value, instanceID string) *apiError {
 	if instanceID == "" {
 		return errf(404, "NotExists."+what, "The specified %s %q does not exist.", what, value)
 	}
-	return errf(404, "NotExists."+what, "The specified %s %q does not exist in instance %s. List them first to pick an existing one.", what, value, instanceID)
+	return errf(404, "NotExists."+what, "The specified %s %q does not exist in instance %s.", what, value, instanceID)
 }
 
 // M is a JSON object under construction.
