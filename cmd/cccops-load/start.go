@@ -15,7 +15,8 @@ import (
 // (internal/bench/floor: a bare mcp-go stdio server listing the very same
 // tools from Go literals) and with the floor linked with everything
 // cmd/mcp-server imports (package initializers and binary size, none of our
-// start work), starts interleaved so machine noise falls on all alike. It
+// start work), starts interleaved in an order that turns every round, so
+// machine noise falls on all alike. It
 // reports each one's wall and CPU time to the first complete tools/list,
 // their ratios to the floor, the idle RSS of each, and the RSS of ours after
 // one tools/call (the simulator then holds its seeded data).
@@ -68,20 +69,40 @@ func startVsFloor(ctx context.Context, o *options, bin string, r *report) error 
 		s.wall, s.cpu = append(s.wall, res.StartToList), append(s.cpu, res.CPUToList)
 		s.rss, s.called = append(s.rss, res.IdleRSS), append(s.called, res.CalledRSS)
 	}
+	// Each round starts the three in another order, so that none always
+	// follows the same one (its exit, its page cache, its idle pause).
+	measure := []func() error{
+		func() error {
+			res, err := bench.MeasureStartThenCall(ctx, bin, args, o.idle, "get_instance", map[string]any{})
+			if err != nil {
+				return fmt.Errorf("default mode, embedded simulator: %w", err)
+			}
+			add(&ours, res)
+			return nil
+		},
+		func() error {
+			res, err := bench.MeasureStart(ctx, floor, nil, o.idle)
+			if err != nil {
+				return fmt.Errorf("floor: %w", err)
+			}
+			add(&base, res)
+			return nil
+		},
+		func() error {
+			res, err := bench.MeasureStart(ctx, linked, nil, o.idle)
+			if err != nil {
+				return fmt.Errorf("floor with the imports: %w", err)
+			}
+			add(&imp, res)
+			return nil
+		},
+	}
 	for i := 0; i < o.starts; i++ {
-		res, err := bench.MeasureStartThenCall(ctx, bin, args, o.idle, "get_instance", map[string]any{})
-		if err != nil {
-			return fmt.Errorf("default mode, embedded simulator: %w", err)
+		for j := range measure {
+			if err := measure[(i+j)%len(measure)](); err != nil {
+				return err
+			}
 		}
-		add(&ours, res)
-		if res, err = bench.MeasureStart(ctx, floor, nil, o.idle); err != nil {
-			return fmt.Errorf("floor: %w", err)
-		}
-		add(&base, res)
-		if res, err = bench.MeasureStart(ctx, linked, nil, o.idle); err != nil {
-			return fmt.Errorf("floor with the imports: %w", err)
-		}
-		add(&imp, res)
 	}
 	sb, cb := bench.Summarize(base.wall), bench.Summarize(base.cpu)
 	r.section(fmt.Sprintf("Default start (stdio, embedded simulator) against the floor, %d interleaved starts each, RSS after %v idle (ratio = p50 / floor's p50)", o.starts, o.idle))
