@@ -65,43 +65,28 @@ func startVsFloor(ctx context.Context, o *options, bin string, r *report) error 
 		rss, called []int64
 	}
 	var ours, base, imp series
-	add := func(s *series, res bench.ProcessResult) {
-		s.wall, s.cpu = append(s.wall, res.StartToList), append(s.cpu, res.CPUToList)
-		s.rss, s.called = append(s.rss, res.IdleRSS), append(s.called, res.CalledRSS)
-	}
 	// Each round starts the three in another order, so that none always
-	// follows the same one (its exit, its page cache, its idle pause).
-	measure := []func() error{
-		func() error {
-			res, err := bench.MeasureStartThenCall(ctx, bin, args, o.idle, "get_instance", map[string]any{})
-			if err != nil {
-				return fmt.Errorf("default mode, embedded simulator: %w", err)
-			}
-			add(&ours, res)
-			return nil
-		},
-		func() error {
-			res, err := bench.MeasureStart(ctx, floor, nil, o.idle)
-			if err != nil {
-				return fmt.Errorf("floor: %w", err)
-			}
-			add(&base, res)
-			return nil
-		},
-		func() error {
-			res, err := bench.MeasureStart(ctx, linked, nil, o.idle)
-			if err != nil {
-				return fmt.Errorf("floor with the imports: %w", err)
-			}
-			add(&imp, res)
-			return nil
-		},
+	// follows the same one (its exit, its page cache, its idle pause). Ours
+	// also answers one tools/call, for its RSS once the simulator is seeded.
+	servers := []struct {
+		what, bin string
+		args      []string
+		call      string
+		s         *series
+	}{
+		{"default mode, embedded simulator", bin, args, "get_instance", &ours},
+		{"floor", floor, nil, "", &base},
+		{"floor with the imports", linked, nil, "", &imp},
 	}
 	for i := 0; i < o.starts; i++ {
-		for j := range measure {
-			if err := measure[(i+j)%len(measure)](); err != nil {
-				return err
+		for j := range servers {
+			sv := servers[(i+j)%len(servers)]
+			res, err := bench.MeasureStartThenCall(ctx, sv.bin, sv.args, o.idle, sv.call, map[string]any{})
+			if err != nil {
+				return fmt.Errorf("%s: %w", sv.what, err)
 			}
+			sv.s.wall, sv.s.cpu = append(sv.s.wall, res.StartToList), append(sv.s.cpu, res.CPUToList)
+			sv.s.rss, sv.s.called = append(sv.s.rss, res.IdleRSS), append(sv.s.called, res.CalledRSS)
 		}
 	}
 	sb, cb := bench.Summarize(base.wall), bench.Summarize(base.cpu)
