@@ -16,10 +16,10 @@ import (
 // tools from Go literals) and with the floor linked with everything
 // cmd/mcp-server imports (package initializers and binary size, none of our
 // start work), starts interleaved in an order that turns every round, so
-// machine noise falls on all alike. It
-// reports each one's wall and CPU time to the first complete tools/list,
-// their ratios to the floor, the idle RSS of each, and the RSS of ours after
-// one tools/call (the simulator then holds its seeded data).
+// machine noise falls on all alike. It reports each one's wall and CPU time
+// to the first complete tools/list, their ratios to the floor, the idle RSS
+// of each, and the RSS of ours after one tools/call (the simulator then
+// holds its seeded data).
 func startVsFloor(ctx context.Context, o *options, bin string, r *report) error {
 	args := []string{"--backend", "sim", "--audit", "off", "--log-level", "warn"}
 	// One warm start of each (page cache; the tool list the floors are

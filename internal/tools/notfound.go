@@ -31,7 +31,7 @@ func (r *Registry) notFoundHint(t *Tool, code string) string {
 		param, desc = p.Name, p.Description
 	} else if p, ok := t.Input().Prop(param + "List"); ok {
 		// Some actions take a list of the ids CCC names one of.
-		desc = p.Description
+		param, desc = p.Name, p.Description
 	} else {
 		desc = docs.ParamDescription(t.Action, param)
 	}

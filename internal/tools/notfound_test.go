@@ -43,6 +43,25 @@ func TestNotFoundSaysWhichToolListsTheId(t *testing.T) {
 	}
 }
 
+func TestNotFoundOfOneIdInAListNamesTheListParameter(t *testing.T) {
+	e := newEnv(t, policy.Config{}, tools.Filter{})
+	ctx := context.Background()
+	args := map[string]any{"RamIdList": []any{1}}
+	first, err := e.reg.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: alice, Tool: "reset_user_status", Args: args})
+	if err != nil || first.Status != tools.StatusPending {
+		t.Fatalf("want a confirmation first, got %+v, %v", first, err)
+	}
+	_, err = e.reg.Invoke(ctx, tools.Invocation{CanAsk: true, Principal: alice, Tool: "reset_user_status", Args: args,
+		Confirmation: &tools.Confirmation{Token: first.Pending.Token}})
+	var te *tools.Error
+	if !errors.As(err, &te) || te.Kind != tools.KindCCC || te.CCC == nil || te.CCC.Code != "NotExists.RamId" {
+		t.Fatalf("want CCC's NotExists.RamId, got %v", err)
+	}
+	if want := "; RamIdList: RAM IDs of the agents to reset. Find them with list_users."; !strings.HasSuffix(te.Message, want) {
+		t.Errorf("the message does not end with %q:\n%s", want, te.Message)
+	}
+}
+
 func TestNotFoundHintNamesNoToolThisServerHides(t *testing.T) {
 	// list_users is left out, so the parameter's own words (list_users or
 	// find_users) would send the model to a tool it cannot call.
