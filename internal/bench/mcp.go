@@ -81,7 +81,7 @@ func (m *MCP) Close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = m.handler.Shutdown(ctx)
-		_ = m.hs.Shutdown(ctx)
+		stopServer(ctx, m.hs)
 	}
 }
 
@@ -221,4 +221,14 @@ func resultText(res *mcpgo.CallToolResult) string {
 		}
 	}
 	return b.String()
+}
+
+// stopServer shuts hs down, and closes what a shutdown that ran out of time
+// left open: http.Server.Shutdown waits for a connection that was accepted
+// but has sent no request yet until it is 5 s old, and returns at its
+// deadline with that connection and its goroutine still there.
+func stopServer(ctx context.Context, hs *http.Server) {
+	if err := hs.Shutdown(ctx); err != nil {
+		_ = hs.Close()
+	}
 }

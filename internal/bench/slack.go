@@ -78,14 +78,14 @@ func (s *Slack) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if s.bot != nil {
-		_ = s.bot.Shutdown(ctx)
+		stopServer(ctx, s.bot)
 	}
 	if s.Bot != nil {
 		s.Bot.Wait()
 		s.Bot.Close()
 	}
 	if s.fake != nil {
-		_ = s.fake.Shutdown(ctx)
+		stopServer(ctx, s.fake)
 	}
 	s.hc.CloseIdleConnections()
 }
