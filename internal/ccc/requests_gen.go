@@ -309,7 +309,7 @@ type ListOutboundPhoneNumberOfUserRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
 	PageNumber *int64  `json:"PageNumber,omitempty" ccc:"PageNumber,query" jsonschema:"minimum=1" jsonschema_description:"Page, from 1."`
 	PageSize   *int64  `json:"PageSize,omitempty" ccc:"PageSize,query" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Rows per page."`
-	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent user ID (not the RAM ID). Find it with list_users or find_users."`
+	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent user ID (not the RAM ID or the login name). Find it with list_users or find_users."`
 }
 
 // Action returns "ListOutboundPhoneNumberOfUser".
@@ -403,7 +403,7 @@ func (*ListSkillGroupsRequest) Action() string { return "ListSkillGroups" }
 // ListSkillGroupsOfUserRequest is the request of ListSkillGroupsOfUser (skillgroups, read): List an agent's skill groups.
 type ListSkillGroupsOfUserRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
-	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent user ID (not the RAM ID). Find it with list_users or find_users."`
+	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent user ID (not the RAM ID or the login name). Find it with list_users or find_users."`
 }
 
 // Action returns "ListSkillGroupsOfUser".
@@ -495,7 +495,7 @@ func (*ModifyUserRequest) Action() string { return "ModifyUser" }
 // GetUserRequest is the request of GetUser (agents, read): Get an agent.
 type GetUserRequest struct {
 	InstanceId *string `json:"InstanceId,omitempty" ccc:"InstanceId,query" jsonschema:"required" jsonschema_description:"Instance ID (list_instances_of_user)."`
-	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent user ID (not the RAM ID). Find it with list_users or find_users."`
+	UserId     *string `json:"UserId,omitempty" ccc:"UserId,query" jsonschema:"required" jsonschema_description:"Agent user ID (not the RAM ID or the login name). Find it with list_users or find_users."`
 }
 
 // Action returns "GetUser".

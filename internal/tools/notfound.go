@@ -10,8 +10,8 @@ import (
 // the object a parameter names does not exist (codes NotExists.<Param> and
 // NotFound.<Param>): the parameter's description as the tool's schema
 // gives it, which names the tools that list such ids, e.g.
-// "UserId: Agent user ID (not the RAM ID). Find it with list_users or
-// find_users." It is "" — and the generic hint stands — when the code
+// "UserId: Agent user ID (not the RAM ID or the login name). Find it with
+// list_users or find_users." It is "" — and the generic hint stands — when the code
 // names no parameter, the description names no tool, or a tool it names
 // is not served here (a filtered server must not send the model to a tool
 // it cannot call).

@@ -23,7 +23,7 @@ func TestNotFoundSaysWhichToolListsTheId(t *testing.T) {
 	}{
 		// A login name where the agent's user id belongs: the most common
 		// mistake, and CCC's answer alone does not say what to send.
-		{"get_user", map[string]any{"UserId": "alice"}, "; UserId: Agent user ID (not the RAM ID). Find it with list_users or find_users."},
+		{"get_user", map[string]any{"UserId": "alice"}, "; UserId: Agent user ID (not the RAM ID or the login name). Find it with list_users or find_users."},
 		{"list_recordings_by_contact_id", map[string]any{"ContactId": "2000000000"}, "; ContactId: ID of one call (contact). Find it with list_call_detail_records."},
 		{"get_instance", map[string]any{"InstanceId": "ccc-nowhere"}, "; InstanceId: Instance ID (list_instances_of_user)."},
 	} {

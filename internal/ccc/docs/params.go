@@ -10,7 +10,7 @@ var Glossary = sync.OnceValue(func() map[string]string {
 		"InstanceId":                 "Instance ID (list_instances_of_user).",
 		"PageNumber":                 "Page, from 1.",
 		"PageSize":                   "Rows per page.",
-		"UserId":                     "Agent user ID (not the RAM ID). Find it with list_users or find_users.",
+		"UserId":                     "Agent user ID (not the RAM ID or the login name). Find it with list_users or find_users.",
 		"SkillGroupId":               "Skill group ID. Find it with list_skill_groups.",
 		"RoleId":                     "Role IDs to give the agent. Find them with list_roles.",
 		"SkillLevel":                 "Skill level per skill group, in the same order as SkillGroupId.",
