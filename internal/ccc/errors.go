@@ -72,10 +72,30 @@ func (e *Error) Hint() string {
 		return "CCC did not answer in time; try again, or raise the read timeout"
 	case e.Code == "Network":
 		return "CCC could not be reached; check the endpoint and network"
-	case strings.Contains(strings.ToLower(e.Code), "notfound") || strings.Contains(strings.ToLower(e.Code), "notexist"):
+	case e.NotFound():
 		return "the named object does not exist; list it first to find a valid id"
 	}
 	return ""
+}
+
+// NotFound says whether CCC answered that an object the call named does not
+// exist (NotExists.UserId, NotFound.SkillGroupId, …).
+func (e *Error) NotFound() bool {
+	c := strings.ToLower(e.Code)
+	return strings.Contains(c, "notfound") || strings.Contains(c, "notexist")
+}
+
+// NotFoundParam names the parameter whose object does not exist, when the
+// code says which (NotExists.UserId → UserId); "" otherwise.
+func (e *Error) NotFoundParam() string {
+	if !e.NotFound() {
+		return ""
+	}
+	_, param, ok := strings.Cut(e.Code, ".")
+	if !ok || strings.Contains(strings.ToLower(param), "notfound") || strings.Contains(strings.ToLower(param), "notexist") {
+		return ""
+	}
+	return param
 }
 
 // IsRetryableCode says whether a CCC error code is worth another attempt.

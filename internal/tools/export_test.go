@@ -20,6 +20,10 @@ func DecodeText(t *Tool, text string, loc *time.Location) (map[string]any, error
 	return d.run()
 }
 
+// SnakeWords is snakeWords: the words of a text the not-found hint takes
+// for tool names, for the test that each of them is one.
+func SnakeWords(text string) []string { return snakeWords(text) }
+
 // OutShape is the tool's shaped response shape and whether it pages.
 func OutShape(t *Tool) [2]any { return [2]any{t.outShape(), t.isPaged()} }
 

@@ -3,61 +3,64 @@ package tools
 import (
 	"strings"
 
-	"github.com/cccops/cccops/internal/ccc/docs"
+	"github.com/cccops/cccops/internal/ccc"
 )
 
 // notFoundHint says where a valid value comes from when CCC answered that
-// the object a parameter names does not exist (codes NotExists.<Param> and
-// NotFound.<Param>): the parameter's description as the tool's schema
-// gives it, which names the tools that list such ids, e.g.
-// "UserId: Agent user ID (not the RAM ID or the login name). Find it with
-// list_users or find_users." It is "" — and the generic hint stands — when the code
-// names no parameter, the description names no tool, or a tool it names
-// is not served here (a filtered server must not send the model to a tool
-// it cannot call).
-func (r *Registry) notFoundHint(t *Tool, code string) string {
-	dot := strings.IndexByte(code, '.')
-	if dot < 0 {
+// the object a parameter names does not exist (ccc.Error.NotFoundParam):
+// the parameter's description as the tool's schema gives it, which names
+// the tools that list such ids, e.g. "UserId: Agent user ID (not the RAM ID
+// or the login name). Find it with list_users or find_users." It is "" —
+// and ccc.Error.Hint stands — when the code names no parameter of this
+// tool, the description names no tool, or a tool it names is not served
+// here (a filtered server must not send the model to a tool it cannot
+// call).
+func (r *Registry) notFoundHint(t *Tool, ce *ccc.Error) string {
+	param := ce.NotFoundParam()
+	if param == "" {
 		return ""
 	}
-	switch strings.ToLower(code[:dot]) {
-	case "notexists", "notexist", "notfound":
-	default:
-		return ""
-	}
-	param := code[dot+1:]
-	desc := ""
-	if p, ok := t.Input().Prop(param); ok {
-		param, desc = p.Name, p.Description
-	} else if p, ok := t.Input().Prop(param + "List"); ok {
+	p, ok := t.Input().Prop(param)
+	if !ok {
 		// Some actions take a list of the ids CCC names one of.
-		param, desc = p.Name, p.Description
-	} else {
-		desc = docs.ParamDescription(t.Action, param)
-	}
-	named := 0
-	words := strings.FieldsFunc(desc, func(c rune) bool { return (c < 'a' || c > 'z') && c != '_' })
-	for _, w := range words {
-		if !strings.Contains(w, "_") || !r.isTool(w) {
-			continue
-		}
-		if _, ok := r.Lookup(w); !ok {
+		if p, ok = t.Input().Prop(param + "List"); !ok {
 			return ""
 		}
-		named++
 	}
-	if named == 0 {
+	named := toolsNamedIn(p.Description, r.all)
+	if len(named) == 0 {
 		return ""
 	}
-	return param + ": " + desc
-}
-
-// isTool says whether name is a tool of the catalog, served here or not.
-func (r *Registry) isTool(name string) bool {
-	for _, t := range r.all {
-		if t.Name == name {
-			return true
+	for _, name := range named {
+		if _, ok := r.Lookup(name); !ok {
+			return ""
 		}
 	}
-	return false
+	return p.Name + ": " + p.Description
+}
+
+// toolsNamedIn lists the tools of all that a text names, in order.
+func toolsNamedIn(text string, all []*Tool) []string {
+	var named []string
+	for _, w := range snakeWords(text) {
+		for _, t := range all {
+			if t.Name == w {
+				named = append(named, w)
+				break
+			}
+		}
+	}
+	return named
+}
+
+// snakeWords lists the words of a text that look like tool names:
+// lower-case letters joined by underscores.
+func snakeWords(text string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(text, func(c rune) bool { return (c < 'a' || c > 'z') && c != '_' }) {
+		if strings.Contains(strings.Trim(w, "_"), "_") {
+			out = append(out, w)
+		}
+	}
+	return out
 }

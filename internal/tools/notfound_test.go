@@ -91,10 +91,7 @@ func TestParameterDescriptionsNameToolsThatExist(t *testing.T) {
 	named := 0
 	for _, tl := range all {
 		for _, p := range tl.Input().Props {
-			for _, w := range strings.FieldsFunc(p.Description, func(c rune) bool { return (c < 'a' || c > 'z') && c != '_' }) {
-				if !strings.Contains(w, "_") {
-					continue
-				}
+			for _, w := range tools.SnakeWords(p.Description) {
 				ref, ok := byName[w]
 				if !ok {
 					t.Errorf("%s.%s names %q, which is no tool: %q", tl.Name, p.Name, w, p.Description)

@@ -308,7 +308,7 @@ func (r *Registry) run(ctx context.Context, t *Tool, req ccc.Request, ticket *po
 		msg := ce.Error()
 		h := ce.Hint()
 		if !ce.MayHaveRun {
-			if nf := r.notFoundHint(t, ce.Code); nf != "" {
+			if nf := r.notFoundHint(t, ce); nf != "" {
 				h = nf
 			}
 		}
