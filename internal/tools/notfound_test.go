@@ -24,7 +24,9 @@ func TestNotFoundSaysWhichToolListsTheId(t *testing.T) {
 		// A login name where the agent's user id belongs: the most common
 		// mistake, and CCC's answer alone does not say what to send.
 		{"get_user", map[string]any{"UserId": "alice"}, "; UserId: Agent user ID (not the RAM ID or the login name). Find it with list_users or find_users."},
-		{"list_recordings_by_contact_id", map[string]any{"ContactId": "2000000000"}, "; ContactId: ID of one call (contact). Find it with list_call_detail_records."},
+		// Seeded contact ids start at 2,000,000,000 (and which one is first
+		// depends on the clock), so 404 is one no seed can make.
+		{"list_recordings_by_contact_id", map[string]any{"ContactId": "404"}, "; ContactId: ID of one call (contact). Find it with list_call_detail_records."},
 		{"get_instance", map[string]any{"InstanceId": "ccc-nowhere"}, "; InstanceId: Instance ID (list_instances_of_user)."},
 	} {
 		t.Run(c.tool, func(t *testing.T) {
