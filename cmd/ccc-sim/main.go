@@ -36,6 +36,7 @@ func run(argv []string, stderr *os.File) error {
 	unavailable := fs.Float64("unavailable", 0, "share of requests answered ServiceUnavailable (HTTP 503), 0..1")
 	hang := fs.Float64("hang", 0, "share of requests that hang (until --hang-for or the client gives up), 0..1")
 	hangFor := fs.Duration("hang-for", 60*time.Second, "how long a hanging request hangs")
+	zoneName := fs.String("time-zone", "Asia/Shanghai", "the call center's time zone (IANA name): its day (roster, busy hours, incidents), \"today\" in reports and date-time text are in it; give mcp-server and slackbot the same --time-zone")
 	verbose := fs.Bool("v", false, "log every request (action, code, request id; never credentials)")
 	if err := fs.Parse(argv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -51,6 +52,10 @@ func run(argv []string, stderr *os.File) error {
 			return fmt.Errorf("--%s must be between 0 and 1, got %v", name, v)
 		}
 	}
+	zone, err := time.LoadLocation(*zoneName)
+	if err != nil {
+		return fmt.Errorf("--time-zone %q is not a time zone this machine knows: use an IANA name such as Asia/Shanghai or UTC", *zoneName)
+	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelDebug
@@ -58,6 +63,7 @@ func run(argv []string, stderr *os.File) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	srv, err := sim.Start(*addr, sim.Options{
 		Seed:   *seed,
+		Zone:   zone,
 		Logger: logger,
 		Faults: sim.Faults{Latency: *latency, ThrottleRate: *throttle, UnavailableRate: *unavailable, HangRate: *hang, HangFor: *hangFor},
 	})

@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"os"
+	"strings"
+	"testing"
+)
 
 func TestCheckAddr(t *testing.T) {
 	for addr, ok := range map[string]bool{
@@ -13,5 +17,12 @@ func TestCheckAddr(t *testing.T) {
 	}
 	if err := checkAddr("0.0.0.0:9090", true); err != nil {
 		t.Errorf("--allow-remote should allow 0.0.0.0: %v", err)
+	}
+}
+
+func TestAnUnknownTimeZoneIsRefusedWithWhatToSend(t *testing.T) {
+	err := run([]string{"--time-zone", "Mars/Olympus"}, os.Stderr)
+	if err == nil || !strings.Contains(err.Error(), "Mars/Olympus") || !strings.Contains(err.Error(), "Asia/Shanghai") {
+		t.Fatalf("got %v", err)
 	}
 }

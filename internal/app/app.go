@@ -227,6 +227,16 @@ func Open(cfg Config) (*App, error) {
 		_ = a.Close()
 		return nil, err
 	}
+	// The call center's zone: the registry's times are in it, and so is the
+	// embedded simulator's day, as a real instance's is.
+	var zone *time.Location
+	if cfg.TimeZone != "" {
+		loc, err := time.LoadLocation(cfg.TimeZone)
+		if err != nil {
+			return fail(fmt.Errorf("--time-zone / CCC_TIME_ZONE %q is not a time zone this machine knows: use an IANA name such as Asia/Shanghai or UTC", cfg.TimeZone))
+		}
+		zone = loc
+	}
 	ccfg := ccc.Config{Region: cfg.Region, ConnectTimeout: cfg.ConnectTimeout, ReadTimeout: cfg.ReadTimeout, Logger: cfg.Logger,
 		// Retry only what the reviewed access table calls read-only: one
 		// table decides how risky an action is, for the gate and the client.
@@ -239,7 +249,7 @@ func Open(cfg Config) (*App, error) {
 	} else {
 		addr := cfg.SimAddr
 		if addr == "" {
-			srv, err := sim.Start("127.0.0.1:0", sim.Options{Seed: cfg.SimSeed, Logger: cfg.Logger})
+			srv, err := sim.Start("127.0.0.1:0", sim.Options{Seed: cfg.SimSeed, Logger: cfg.Logger, Zone: zone})
 			if err != nil {
 				return fail(fmt.Errorf("start the embedded simulator: %w", err))
 			}
@@ -331,14 +341,7 @@ func Open(cfg Config) (*App, error) {
 				"approval", r.ID, "action", r.Action, "instance", r.Instance, "requester", r.Requester, "approver", r.Approver, "since", r.UpdatedAt.UTC().Format(time.RFC3339))
 		}
 	}
-	results := tools.ResultOptions{NoStructured: cfg.NoStructured}
-	if cfg.TimeZone != "" {
-		loc, err := time.LoadLocation(cfg.TimeZone)
-		if err != nil {
-			return fail(fmt.Errorf("--time-zone / CCC_TIME_ZONE %q is not a time zone this machine knows: use an IANA name such as Asia/Shanghai or UTC", cfg.TimeZone))
-		}
-		results.Zone = loc
-	}
+	results := tools.ResultOptions{NoStructured: cfg.NoStructured, Zone: zone}
 	reg, err := tools.New(tools.Config{Client: client, Gate: gate, DefaultInstance: cfg.Instance, Timeout: cfg.CallTimeout, Filter: cfg.Filter, StuckAfter: cfg.StuckAfter, Logger: cfg.Logger, Results: results})
 	if err != nil {
 		return fail(err)

@@ -10,7 +10,6 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/cccops/cccops/internal/chart"
-	"github.com/cccops/cccops/internal/tools"
 )
 
 // ReportURI is the template of the report chart resource.
@@ -45,7 +44,7 @@ func (s *Server) readReport(ctx context.Context, req mcp.ReadResourceRequest) ([
 	if !ok || !ok2 || !ok3 || inst == "" || strings.Contains(inst, "/") || period == "" {
 		return nil, fmt.Errorf("not a report chart: %q; use %s, e.g. %s", uri, ReportURI, reportURI(orDefault(s.inst, "ccc-…"), "today"))
 	}
-	p, err := tools.ParsePeriod(period, "", s.now())
+	p, err := s.reg.ParsePeriod(period, "", s.now())
 	if err != nil {
 		return nil, errors.New(err.Error())
 	}

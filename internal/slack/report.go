@@ -29,7 +29,7 @@ func (b *Bot) reportCommand(req request, words []string) *Message {
 	if len(rest) > 0 {
 		return errorMessage(fmt.Sprintf("unexpected %q", strings.Join(rest, " ")), reportHelp)
 	}
-	period, err := tools.ParsePeriod(name, opts["interval"], b.cfg.Now())
+	period, err := b.reg.ParsePeriod(name, opts["interval"], b.cfg.Now())
 	if err != nil {
 		return errorFor(err, "")
 	}

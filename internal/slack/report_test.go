@@ -11,9 +11,10 @@ import (
 	"github.com/cccops/cccops/internal/chart"
 )
 
-// afternoon is a weekday afternoon in Shanghai: "today" has calls whatever
-// the hour the test runs.
-var afternoon = time.Date(2025, 3, 12, 16, 10, 0, 0, time.FixedZone("CST", 8*3600))
+// afternoon is a weekday afternoon in Shanghai (16:10): "today" has calls
+// whatever the hour the test runs. The bot's clock reads it in UTC, as on
+// most servers; the report is of the call center's day all the same.
+var afternoon = time.Date(2025, 3, 12, 8, 10, 0, 0, time.UTC)
 
 func TestReportTodayUploadsAPNGChartWithTheSummary(t *testing.T) {
 	e := newEnv(t, envOpts{now: afternoon})
@@ -38,7 +39,7 @@ func TestReportTodayUploadsAPNGChartWithTheSummary(t *testing.T) {
 	if img.Bounds() != image.Rect(0, 0, chart.Width, chart.Height) {
 		t.Errorf("chart %v", img.Bounds())
 	}
-	for _, want := range []string{"calls offered", "answered", "abandoned", "service level", "average wait", "<@U1ALICE>", "today"} {
+	for _, want := range []string{"calls offered", "answered", "abandoned", "service level", "average wait", "<@U1ALICE>", "today 2025-03-12 (CST (UTC+08:00))"} {
 		if !strings.Contains(up.Comment, want) {
 			t.Errorf("the comment beside the chart lacks %q: %s", want, up.Comment)
 		}
@@ -49,6 +50,25 @@ func TestReportTodayUploadsAPNGChartWithTheSummary(t *testing.T) {
 	// The read went through the gate and is in the audit.
 	if recs := e.audit.results("GetInstanceSummaryReportByInterval"); len(recs) == 0 {
 		t.Error("the report read is not audited")
+	}
+}
+
+// At 17:30 UTC it is 01:30 the next day in Shanghai: "today" is that day,
+// from its midnight, whatever the zone of the bot's machine.
+func TestReportTodayIsTheCallCentersDay(t *testing.T) {
+	e := newEnv(t, envOpts{now: time.Date(2025, 3, 12, 17, 30, 0, 0, time.UTC)})
+	_, _, _ = e.command(uAlice, "report today")
+	e.slack.mu.Lock()
+	uploads := append([]upload(nil), e.slack.uploads...)
+	e.slack.mu.Unlock()
+	if len(uploads) != 1 {
+		t.Fatalf("%d uploads, want the chart", len(uploads))
+	}
+	if !strings.Contains(uploads[0].Comment, "today 2025-03-13 (CST (UTC+08:00))") {
+		t.Fatalf("want Shanghai's 13 March: %s", uploads[0].Comment)
+	}
+	if recs := e.audit.results("GetInstanceSummaryReportByInterval"); len(recs) != 1 || recs[0].Args["StartTime"] != "2025-03-13 00:00:00" {
+		t.Fatalf("sent %+v", recs)
 	}
 }
 

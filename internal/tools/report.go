@@ -53,6 +53,13 @@ func (p Period) Zone() string {
 // PeriodNames are the words ParsePeriod takes besides a date.
 var PeriodNames = []string{"today", "yesterday", "7d"}
 
+// ParsePeriod is the package's ParsePeriod in the call center's zone (see
+// Zone), the zone CCC reads a report's date-time text in: "today" is the
+// call center's day, whatever the zone of the machine the bot runs on.
+func (r *Registry) ParsePeriod(name, interval string, now time.Time) (Period, error) {
+	return ParsePeriod(name, interval, now.In(r.Zone()))
+}
+
 // ParsePeriod reads "today", "yesterday", "7d" or a date (2006-01-02) in
 // now's time zone; interval is "hour", "day" or empty (hours for one day,
 // days for seven).
@@ -230,6 +237,9 @@ func (r *Registry) CallReport(ctx context.Context, p policy.Principal, instance 
 	if instance == "" {
 		instance = r.cfg.DefaultInstance
 	}
+	// CCC reads the date-time text in the call center's zone, and the
+	// report's labels say that zone.
+	period.From, period.To = period.From.In(r.Zone()), period.To.In(r.Zone())
 	rep := &Report{Instance: instance, Period: period}
 	args := map[string]any{"InstanceId": instance, "StartTime": period.From.Format(reportTimeLayout),
 		"EndTime": period.To.Format(reportTimeLayout), "Interval": strings.ToUpper(period.Interval[:1]) + period.Interval[1:]}

@@ -43,7 +43,9 @@ func TestParsePeriodNamesTheWindow(t *testing.T) {
 func TestCallReportForOneSkillGroupAddsUpToItsRows(t *testing.T) {
 	e := newEnv(t, policy.Config{}, tools.Filter{})
 	ctx := context.Background()
-	p, _ := tools.ParsePeriod("yesterday", "", time.Now())
+	// Yesterday in the call center's zone, which has no daylight saving
+	// time: 24 hours, whatever the zone of the machine.
+	p, _ := e.reg.ParsePeriod("yesterday", "", time.Now())
 	rep, err := e.reg.CallReport(ctx, alice, "", p, "billing")
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +65,43 @@ func TestCallReportForOneSkillGroupAddsUpToItsRows(t *testing.T) {
 	}
 	if _, err := e.reg.CallReport(ctx, alice, "", p, "Nope"); err == nil || !strings.Contains(err.Error(), "Billing") {
 		t.Errorf("unknown group: %v", err)
+	}
+}
+
+// "today" is the call center's day, not the machine's: at 17:30 UTC it is
+// already tomorrow in Shanghai, and CCC reads the report's date-time text in
+// Shanghai time.
+func TestReportPeriodsAreInTheCallCentersZone(t *testing.T) {
+	at := time.Date(2026, 3, 2, 17, 30, 0, 0, time.UTC) // 01:30 on 3 March in Shanghai
+	e := newEnvAt(t, policy.Config{}, tools.Filter{}, func() time.Time { return at })
+	p, err := e.reg.ParsePeriod("today", "", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 3, 3, 0, 0, 0, 0, e.reg.Zone()); !p.From.Equal(want) || !p.To.Equal(at) || p.Zone() != "CST (UTC+08:00)" {
+		t.Fatalf("today at %v: %v to %v in %s, want from %v", at, p.From, p.To, p.Zone(), want)
+	}
+	rep, err := e.reg.CallReport(context.Background(), alice, "", p, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := e.audit.records(t)
+	if args := recs[len(recs)-1].Args; args["StartTime"] != "2026-03-03 00:00:00" || args["EndTime"] != "2026-03-03 01:30:00" {
+		t.Fatalf("sent %v", args)
+	}
+	if len(rep.Points) != 2 || rep.Points[0].Start.Hour() != 0 || rep.Total.Offered == 0 {
+		t.Fatalf("%d points from %v, %d calls offered; want 00:00 and 01:00 with calls", len(rep.Points), rep.Points, rep.Total.Offered)
+	}
+
+	// A period read in another zone (UTC's midnight of 2 March) is sent as
+	// the same instant in the call center's zone.
+	utc, _ := tools.ParsePeriod("today", "", at)
+	if _, err := e.reg.CallReport(context.Background(), alice, "", utc, ""); err != nil {
+		t.Fatal(err)
+	}
+	recs = e.audit.records(t)
+	if args := recs[len(recs)-1].Args; args["StartTime"] != "2026-03-02 08:00:00" || args["EndTime"] != "2026-03-03 01:30:00" {
+		t.Fatalf("UTC's today sent as %v", args)
 	}
 }
 

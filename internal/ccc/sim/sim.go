@@ -33,6 +33,16 @@ const (
 	SecondInstanceID = "ccc-sim-beijing"
 )
 
+// DefaultZone is the zone of both seeded call centers: China Standard Time,
+// which has no daylight saving time, so a fixed zone with the same name
+// stands in where the machine has no tz database.
+var DefaultZone = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("Asia/Shanghai", 8*3600)
+}()
+
 // Faults makes the simulator misbehave on purpose. Shares are between 0 and
 // 1 and are applied exactly: with ThrottleRate 0.25, one request in four is
 // throttled (spread evenly, not at random), so tests can count on them.
@@ -49,8 +59,13 @@ type Faults struct {
 
 // Options configure a simulator. The zero value is usable.
 type Options struct {
-	Seed         int64             // default 1; the same seed and Now give the same data
-	Now          func() time.Time  // default time.Now; the seeded history ends at Now()
+	Seed int64            // default 1; the same seed and Now give the same data
+	Now  func() time.Time // default time.Now; the seeded history ends at Now()
+	// Zone is the call center's zone, as CCC has one per instance: the
+	// seeded day (the roster, the busy hours, the incidents), "today" in
+	// reports and date-time text in requests and answers are in it, whatever
+	// the zone of the machine. Default Asia/Shanghai.
+	Zone         *time.Location
 	AccessKeys   map[string]string // AccessKey id → secret; default {DefaultAccessKeyID: DefaultAccessKeySecret}
 	BearerTokens []string          // default {DefaultBearerToken}
 	Faults       Faults
@@ -109,6 +124,10 @@ func New(opts Options) *Sim {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Zone == nil {
+		opts.Zone = DefaultZone
+	}
+	clock, zone := opts.Now, opts.Zone
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -119,7 +138,7 @@ func New(opts Options) *Sim {
 		opts.BearerTokens = []string{DefaultBearerToken}
 	}
 	s := &Sim{
-		now:     opts.Now,
+		now:     func() time.Time { return clock().In(zone) },
 		log:     opts.Logger,
 		keys:    map[string]string{},
 		tokens:  map[string]bool{},
@@ -138,7 +157,7 @@ func New(opts Options) *Sim {
 	s.SetFaults(opts.Faults)
 	// The data is anchored to this moment, whenever it is built: the same
 	// seed and Now give the same data as if it had been built here.
-	seed, now := opts.Seed, opts.Now()
+	seed, now := opts.Seed, s.now()
 	s.mu.seed = func() { s.seedState(seed, now) }
 	return s
 }
