@@ -299,3 +299,30 @@ func TestResponseURLFailures(t *testing.T) {
 		}
 	})
 }
+
+// since=today is the call center's midnight, and the log shows its times: at
+// 17:30 UTC, Shanghai's 13 March has begun.
+func TestCallsSinceTodayIsTheCallCentersDay(t *testing.T) {
+	at := time.Date(2025, 3, 12, 17, 30, 0, 0, time.UTC)
+	e := newEnv(t, envOpts{now: at})
+	_, msgs, _ := e.command(uAlice, "calls since=today")
+	midnight := time.Date(2025, 3, 13, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	recs := e.audit.results("ListCallDetailRecords")
+	if len(recs) == 0 || recs[0].Args["StartTime"] != float64(midnight.UnixMilli()) {
+		t.Fatalf("want the window from %v: %+v", midnight, recs)
+	}
+	if len(msgs) == 0 {
+		t.Fatal("no reply")
+	}
+	// Over 20 calls: the summary goes with the channel's CSV file, the rows
+	// to the requester.
+	e.slack.mu.Lock()
+	uploads := append([]upload(nil), e.slack.uploads...)
+	e.slack.mu.Unlock()
+	if len(uploads) != 1 || !strings.Contains(uploads[0].Comment, "since 2025-03-13 00:00") || !strings.Contains(uploads[0].Comment, "times CST") {
+		t.Fatalf("want the summary in Shanghai's times: %d uploads %v", len(uploads), uploads)
+	}
+	if got := text(msgs[0].Msg); !strings.Contains(got, "\n03-13 01:") || strings.Contains(got, "\n03-12 ") {
+		t.Fatalf("want the rows in Shanghai's times:\n%s", got)
+	}
+}

@@ -507,7 +507,7 @@ func (b *Bot) callsCommand(req request, words []string) *Message {
 	now := b.cfg.Now()
 	since := now.Add(-time.Hour)
 	if s := opts["since"]; s != "" {
-		t, err := schema.ParseTime(s, now)
+		t, err := schema.ParseTimeIn(s, now, b.reg.Zone())
 		if err != nil {
 			return errorMessage(fmt.Sprintf("since=%s: %v", s, err), "Use 30m, 1h, 7d, today, yesterday or a date such as 2026-03-01.")
 		}
@@ -538,7 +538,7 @@ func callCells(rows []tools.CallRow, mask bool) [][]string {
 		if len(dir) > 3 {
 			dir = dir[:3]
 		}
-		cells = append(cells, []string{r.Start.Local().Format("01-02 15:04"), dir, from, to, r.Agent, r.Disposition, tools.FormatHeld(r.Duration), r.ContactID})
+		cells = append(cells, []string{r.Start.Format("01-02 15:04"), dir, from, to, r.Agent, r.Disposition, tools.FormatHeld(r.Duration), r.ContactID})
 	}
 	return cells
 }
@@ -557,7 +557,7 @@ func (b *Bot) callsSummary(req request, inst string, opts map[string]string, log
 		filters += " · number " + esc(n)
 	}
 	s := fmt.Sprintf("%d call(s) on `%s` since %s%s, newest first (asked by %s; times %s).", log.Matched, esc(inst),
-		log.Since.Local().Format("2006-01-02 15:04"), filters, mention(req.p.userID), b.cfg.Now().Local().Format("MST"))
+		log.Since.Format("2006-01-02 15:04"), filters, mention(req.p.userID), log.Since.Format("MST"))
 	if log.Matched > len(log.Rows) {
 		s += fmt.Sprintf(" Showing the newest %d.", len(log.Rows))
 	}
@@ -569,7 +569,7 @@ func (b *Bot) callsSummary(req request, inst string, opts map[string]string, log
 
 func (b *Bot) sendCalls(ctx context.Context, req request, inst string, opts map[string]string, log *tools.CallLogResult) {
 	if len(log.Rows) == 0 {
-		b.reply(ctx, req.to, textMessage(Ephemeral, fmt.Sprintf("No calls on `%s` since %s match.", esc(inst), log.Since.Local().Format("2006-01-02 15:04"))))
+		b.reply(ctx, req.to, textMessage(Ephemeral, fmt.Sprintf("No calls on `%s` since %s match.", esc(inst), log.Since.Format("2006-01-02 15:04"))))
 		return
 	}
 	private := func(note string) *Message { return privateRows(log.Rows, note) }

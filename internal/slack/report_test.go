@@ -119,7 +119,7 @@ func TestStatusShowsTodayAgentsStuckAndBusiestGroups(t *testing.T) {
 	if m["response_type"] != Ephemeral {
 		t.Errorf("status is %v", m["response_type"])
 	}
-	for _, want := range []string{"Status of ccc-sim-shanghai", "Today since 00:00", "offered", "abandoned", "service level", "average wait", "average talk",
+	for _, want := range []string{"Status of ccc-sim-shanghai", "Today since 00:00* (as of 16:10 CST)", "offered", "abandoned", "service level", "average wait", "average talk",
 		"Agents", "Talking", "Stuck", "mallory", "/ccc reset ", "Busiest skill groups", "avg wait"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("status lacks %q:\n%s", want, got)

@@ -530,10 +530,13 @@ func (r *Registry) CallLog(ctx context.Context, p policy.Principal, instance str
 	if limit <= 0 {
 		limit = 200
 	}
-	now := r.cfg.Now()
+	// The log's times are the call center's, as the MCP tools show them.
+	zone := r.Zone()
+	now := r.cfg.Now().In(zone)
 	if since.IsZero() {
 		since = now.Add(-time.Hour)
 	}
+	since = since.In(zone)
 	if !since.Before(now) {
 		return nil, &Error{Kind: KindInvalidArgs, Tool: "list_call_detail_records", Param: "since", Message: "since must be in the past, e.g. since=1h, since=today or since=2026-03-01"}
 	}
@@ -562,7 +565,7 @@ func (r *Registry) CallLog(ctx context.Context, p policy.Principal, instance str
 	}
 	res := &CallLogResult{Since: since, Until: now, Partial: partial}
 	for _, m := range records {
-		row := callRow(m)
+		row := callRow(m, zone)
 		if who != nil && !callBy(m, row, *who) {
 			continue
 		}
@@ -589,12 +592,12 @@ func onlyDigits(s string) string {
 	return b.String()
 }
 
-func callRow(m map[string]any) CallRow {
+func callRow(m map[string]any, zone *time.Location) CallRow {
 	row := CallRow{ContactID: str(m, "ContactId"), Type: str(m, "ContactType"), Disposition: str(m, "ContactDisposition"),
 		Caller: str(m, "CallingNumber"), Callee: str(m, "CalledNumber"), Agent: str(m, "AgentNames"), SkillGroup: str(m, "SkillGroupNames"),
 		Satisfaction: str(m, "SatisfactionDesc")}
 	if ms, ok := num(m["StartTime"]); ok {
-		row.Start = time.UnixMilli(ms)
+		row.Start = time.UnixMilli(ms).In(zone)
 	}
 	if d, ok := num(m["Duration"]); ok {
 		row.Duration = time.Duration(d) * time.Second

@@ -58,7 +58,9 @@ func (r *Registry) InstanceStatus(ctx context.Context, p policy.Principal, insta
 	if instance == "" {
 		instance = r.cfg.DefaultInstance
 	}
-	now := r.cfg.Now()
+	// Midnight and the report's time are the call center's (CCC answers
+	// its Timestamp in that zone), whatever the zone of this machine.
+	now := r.cfg.Now().In(r.Zone())
 	st := &OnCallStatus{Instance: instance, Since: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location()), At: now}
 	data, err := r.readOK(ctx, p, "GetInstanceSummaryReportSinceMidnight", map[string]any{"InstanceId": instance})
 	if err != nil {
