@@ -14,6 +14,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	// --time-zone names an IANA zone; a machine (or container) without a
+	// tz database still knows them all.
+	_ "time/tzdata"
 
 	"github.com/cccops/cccops/internal/ccc/sim"
 )

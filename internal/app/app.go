@@ -16,6 +16,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	// --time-zone names an IANA zone; a machine (or container) without a
+	// tz database still knows them all.
+	_ "time/tzdata"
 
 	"github.com/cccops/cccops/internal/ccc"
 	"github.com/cccops/cccops/internal/ccc/sim"

@@ -103,7 +103,7 @@ func rosterShifts(i int, online bool, offset, shiftLen time.Duration, now, horiz
 func shapeDays(in *instance, r rng, calls []*call, now, horizon time.Time) []*call {
 	incidentFrom := make([]time.Time, len(incidents)) // computed once, not per call
 	for i, inc := range incidents {
-		incidentFrom[i] = midnight(now).AddDate(0, 0, -inc.daysAgo).Add(time.Duration(inc.hour) * time.Hour)
+		incidentFrom[i] = atHour(now.AddDate(0, 0, -inc.daysAgo), inc.hour)
 	}
 	inIncident := func(t time.Time) bool {
 		for _, from := range incidentFrom {
@@ -134,7 +134,7 @@ func shapeDays(in *instance, r rng, calls []*call, now, horizon time.Time) []*ca
 		for ; h < 23 && x >= load[h]; h++ {
 			x -= load[h]
 		}
-		at := midnight(c.Start).Add(time.Duration(h)*time.Hour + time.Duration(r.IntN(3600))*time.Second)
+		at := atHour(c.Start, h).Add(time.Duration(r.IntN(3600)) * time.Second)
 		if !at.Before(horizon) && at.Before(now.Add(-20*time.Minute)) {
 			c.Start = at
 		}
@@ -148,7 +148,7 @@ func shapeDays(in *instance, r rng, calls []*call, now, horizon time.Time) []*ca
 		switch {
 		case inIncident(at):
 			wait(c, r.between(70, 280))
-			answeredInIncident[at.Truncate(time.Hour)]++
+			answeredInIncident[clockHour(at)]++
 		default:
 			// Most callers get through at once; the busier the lines, the
 			// more wait long enough to miss the 20 s service level.
@@ -163,7 +163,7 @@ func shapeDays(in *instance, r rng, calls []*call, now, horizon time.Time) []*ca
 	// Callers who gave up while the incident lasted: about as many as got
 	// through, most after a long wait in the queue.
 	for _, inc := range incidents {
-		from := midnight(now).AddDate(0, 0, -inc.daysAgo).Add(time.Duration(inc.hour) * time.Hour)
+		from := atHour(now.AddDate(0, 0, -inc.daysAgo), inc.hour)
 		end := from.Add(time.Hour)
 		if end.After(now.Add(-20 * time.Minute)) {
 			end = now.Add(-20 * time.Minute)

@@ -297,7 +297,7 @@ func intervals(from, to time.Time, step string) ([]time.Time, *apiError) {
 		from = midnight(from)
 	case "hour":
 		next = func(t time.Time) time.Time { return t.Add(time.Hour) }
-		from = from.Truncate(time.Hour)
+		from = clockHour(from)
 	case "week":
 		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
 		from = midnight(from)

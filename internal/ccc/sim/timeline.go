@@ -118,8 +118,8 @@ func msRange(s *Sim, a *args, fromName, toName string) (time.Time, time.Time) {
 // text is turned into them by the text surfaces, not accepted raw.
 var timeLayouts = []string{"2006-01-02 15:04:05", "2006-01-02"}
 
-// parseTime reads a report time: one of the layouts above (local time of the
-// simulator's clock when no zone is given) or epoch milliseconds.
+// parseTime reads a report time: one of the layouts above (in the call
+// center's zone, Options.Zone) or epoch milliseconds.
 func parseTime(s *Sim, name, v string) (time.Time, *apiError) {
 	v = strings.TrimSpace(v)
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
@@ -149,7 +149,15 @@ func timeWindow(s *Sim, a *args, fromName, toName string) (time.Time, time.Time,
 	return from, to, nil
 }
 
-func midnight(t time.Time) time.Time {
+func midnight(t time.Time) time.Time { return atHour(t, 0) }
+
+// atHour is the clock hour h of t's day in t's zone: not a UTC hour (a
+// zone such as Asia/Kolkata is half an hour off those), and not midnight
+// plus h hours (a day with a daylight saving change has 23 or 25).
+func atHour(t time.Time, h int) time.Time {
 	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+	return time.Date(y, m, d, h, 0, 0, 0, t.Location())
 }
+
+// clockHour is the start of t's clock hour.
+func clockHour(t time.Time) time.Time { return atHour(t, t.Hour()) }

@@ -49,3 +49,33 @@ func TestTheDayIsTheCallCentersWhateverTheMachinesZone(t *testing.T) {
 	utc, _ := callsByHour(New(Options{Now: at(ny), Zone: time.UTC}), time.UTC)
 	busy(utc, "a call center in UTC")
 }
+
+// The incident of today 11:00 is an hour of the call center's clock, in a
+// zone half an hour off UTC's hours too: its callers wait and hang up in
+// the queue, and the hourly report's intervals start on the zone's hours.
+func TestIncidentHourAndReportHoursInAZoneOffUTCsHours(t *testing.T) {
+	kolkata, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		kolkata = time.FixedZone("IST", 5*3600+1800)
+	}
+	for _, loc := range []*time.Location{DefaultZone, kolkata} {
+		now := time.Date(2025, 3, 12, 15, 30, 0, 0, loc)
+		s := New(Options{Now: func() time.Time { return now.UTC() }, Zone: loc})
+		from := time.Date(2025, 3, 12, 11, 0, 0, 0, loc)
+		s.mu.Lock()
+		abandoned := 0
+		for _, c := range s.byID[DefaultInstanceID].calls {
+			if !c.Start.Before(from) && c.Start.Before(from.Add(time.Hour)) && c.Disposition == "AbandonedInQueue" {
+				abandoned++
+			}
+		}
+		s.mu.Unlock()
+		if abandoned < 15 {
+			t.Errorf("%s: %d callers abandoned in the queue in the 11:00 incident", loc, abandoned)
+		}
+		hours, err := intervals(from.Add(20*time.Minute), from.Add(3*time.Hour), "hour")
+		if err != nil || len(hours) == 0 || !hours[0].Equal(from) || hours[len(hours)-1].Minute() != 0 {
+			t.Errorf("%s: hourly intervals from 11:20 are %v", loc, hours)
+		}
+	}
+}
