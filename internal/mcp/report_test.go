@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -31,10 +32,15 @@ func TestReportResourceIsAPNGWithItsSummary(t *testing.T) {
 		t.Fatalf("no %s template", ReportURI)
 	}
 	// Whole periods: "today" has no calls just after midnight.
+	shanghaiYesterday := func() string {
+		return time.Now().In(sim.DefaultZone).AddDate(0, 0, -1).Format("2006-01-02")
+	}
 	for _, period := range []string{"yesterday", "7d"} {
 		var rr mcp.ReadResourceRequest
 		rr.Params.URI = "ccc://instances/" + sim.SecondInstanceID + "/report/" + period + ".png"
+		before := shanghaiYesterday()
 		rd, err := c.ReadResource(ctx, rr)
+		after := shanghaiYesterday()
 		if err != nil {
 			t.Fatalf("%s: %v", period, err)
 		}
@@ -56,6 +62,18 @@ func TestReportResourceIsAPNGWithItsSummary(t *testing.T) {
 		text := rd.Contents[1].(mcp.TextResourceContents).Text
 		if !strings.Contains(text, sim.SecondInstanceID) || !strings.Contains(text, "calls offered") || !strings.Contains(text, "service level") {
 			t.Errorf("%s: summary %q", period, text)
+		}
+		// Yesterday is the call center's, whatever the machine's zone (the
+		// day may turn over in Shanghai during the read).
+		if period == "yesterday" {
+			recs := e.auditRecords(t)
+			sent := recs[len(recs)-1].Args["StartTime"]
+			if sent != before+" 00:00:00" && sent != after+" 00:00:00" {
+				t.Errorf("yesterday sent from %v, want Shanghai's midnight of %s", sent, before)
+			}
+			if !strings.Contains(text, "yesterday "+before+" (CST (UTC+08:00))") && !strings.Contains(text, "yesterday "+after+" (CST (UTC+08:00))") {
+				t.Errorf("want Shanghai's yesterday, %s: %q", before, text)
+			}
 		}
 	}
 	// The reads went through the gate for this session's principal.

@@ -319,8 +319,11 @@ func TestCallsSinceTodayIsTheCallCentersDay(t *testing.T) {
 	e.slack.mu.Lock()
 	uploads := append([]upload(nil), e.slack.uploads...)
 	e.slack.mu.Unlock()
-	if len(uploads) != 1 || !strings.Contains(uploads[0].Comment, "since 2025-03-13 00:00") || !strings.Contains(uploads[0].Comment, "times CST") {
+	if len(uploads) != 1 || !strings.Contains(uploads[0].Comment, "since 2025-03-13 00:00") || !strings.Contains(uploads[0].Comment, "times Asia/Shanghai)") {
 		t.Fatalf("want the summary in Shanghai's times: %d uploads %v", len(uploads), uploads)
+	}
+	if !strings.Contains(uploads[0].Content, ",2025-03-13T01:") || !strings.Contains(uploads[0].Content, "+08:00,") || strings.Contains(uploads[0].Content, "Z,") {
+		t.Fatalf("want the CSV's start times with Shanghai's offset:\n%.400s", uploads[0].Content)
 	}
 	if got := text(msgs[0].Msg); !strings.Contains(got, "\n03-13 01:") || strings.Contains(got, "\n03-12 ") {
 		t.Fatalf("want the rows in Shanghai's times:\n%s", got)

@@ -557,7 +557,7 @@ func (b *Bot) callsSummary(req request, inst string, opts map[string]string, log
 		filters += " · number " + esc(n)
 	}
 	s := fmt.Sprintf("%d call(s) on `%s` since %s%s, newest first (asked by %s; times %s).", log.Matched, esc(inst),
-		log.Since.Format("2006-01-02 15:04"), filters, mention(req.p.userID), log.Since.Format("MST"))
+		log.Since.Format("2006-01-02 15:04"), filters, mention(req.p.userID), b.reg.Zone())
 	if log.Matched > len(log.Rows) {
 		s += fmt.Sprintf(" Showing the newest %d.", len(log.Rows))
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -203,14 +204,15 @@ func refusalText(err error) string {
 	return "That did not work, and nothing ran: the bot could not settle the request. Try again in a moment."
 }
 
-// callsCSV renders call rows as CSV with masked numbers. Cells that a
+// callsCSV renders call rows as CSV with masked numbers, and start times in
+// RFC 3339 with the call center's offset, as the summary beside it states. Cells that a
 // spreadsheet would read as a formula are prefixed with a quote.
 func callsCSV(rows []tools.CallRow) string {
 	var sb strings.Builder
 	w := csv.NewWriter(&sb)
 	_ = w.Write([]string{"contact_id", "start", "type", "disposition", "caller", "callee", "agent", "skill_group", "duration_seconds", "recorded", "satisfaction"})
 	for _, r := range rows {
-		_ = w.Write([]string{cell(r.ContactID), r.Start.UTC().Format("2006-01-02T15:04:05Z"), cell(r.Type), cell(r.Disposition),
+		_ = w.Write([]string{cell(r.ContactID), r.Start.Format(time.RFC3339), cell(r.Type), cell(r.Disposition),
 			policy.MaskPhone(r.Caller), policy.MaskPhone(r.Callee), cell(r.Agent), cell(r.SkillGroup), strconv.Itoa(int(r.Duration.Seconds())),
 			strconv.FormatBool(r.Recorded), cell(r.Satisfaction)})
 	}

@@ -160,13 +160,26 @@ func renderText(t *jtree, s *spec.Schema, loc *time.Location) string {
 	return unsafe.String(&out[start], len(out)-start)
 }
 
+// zoneName is "Asia/Shanghai, UTC+08:00", or, for a zone with daylight
+// saving time, "America/New_York, UTC-05:00 or UTC-04:00 by date": the
+// times shown carry no offset, so one offset would be wrong for half the
+// year.
 func zoneName(loc *time.Location) string {
-	_, off := time.Now().In(loc).Zone()
+	y := time.Now().Year()
+	_, jan := time.Date(y, 1, 1, 0, 0, 0, 0, loc).Zone()
+	_, jul := time.Date(y, 7, 1, 0, 0, 0, 0, loc).Zone()
+	if jan == jul {
+		return loc.String() + ", " + utcOffset(jan)
+	}
+	return loc.String() + ", " + utcOffset(min(jan, jul)) + " or " + utcOffset(max(jan, jul)) + " by date"
+}
+
+func utcOffset(off int) string {
 	sign := '+'
 	if off < 0 {
 		sign, off = '-', -off
 	}
-	return loc.String() + ", UTC" + string(sign) + twoDigits(off/3600) + ":" + twoDigits(off%3600/60)
+	return "UTC" + string(sign) + twoDigits(off/3600) + ":" + twoDigits(off%3600/60)
 }
 
 func twoDigits(n int) string {

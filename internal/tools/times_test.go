@@ -159,3 +159,31 @@ func TestStructuredContentOff(t *testing.T) {
 		t.Fatalf("%v %+v", err, res)
 	}
 }
+
+// Results' times carry no offset, so the legend of a zone with daylight
+// saving time names both of its offsets rather than today's alone.
+func TestTheTimesLegendOfAZoneWithDaylightSavingTime(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sim.Start("127.0.0.1:0", sim.Options{Zone: ny})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	gate, _ := policy.New(policy.Config{Secret: []byte("test-secret-of-at-least-32-bytes!!")})
+	reg, err := tools.New(tools.Config{Client: clientFor(t, srv), Gate: gate, DefaultInstance: sim.DefaultInstanceID,
+		Results: tools.ResultOptions{Zone: ny}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: "list_call_detail_records",
+		Args: map[string]any{"PageNumber": 1, "PageSize": 5, "StartTime": "1d"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Text, "times in America/New_York, UTC-05:00 or UTC-04:00 by date;") {
+		t.Fatalf("legend: %.300s", res.Text)
+	}
+}
