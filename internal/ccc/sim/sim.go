@@ -59,17 +59,17 @@ type Faults struct {
 
 // Options configure a simulator. The zero value is usable.
 type Options struct {
-	Seed int64            // default 1; the same seed and Now give the same data
-	Now  func() time.Time // default time.Now; the seeded history ends at Now()
-	// Zone is the call center's zone, as CCC has one per instance: the
-	// seeded day (the roster, the busy hours, the incidents), "today" in
-	// reports and date-time text in requests and answers are in it, whatever
-	// the zone of the machine. Default Asia/Shanghai.
-	Zone         *time.Location
+	Seed         int64             // default 1; the same seed and Now give the same data
+	Now          func() time.Time  // default time.Now; the seeded history ends at Now()
 	AccessKeys   map[string]string // AccessKey id → secret; default {DefaultAccessKeyID: DefaultAccessKeySecret}
 	BearerTokens []string          // default {DefaultBearerToken}
 	Faults       Faults
 	Logger       *slog.Logger // nil → discard
+	// Zone is the call center's zone, as CCC has one per instance: the
+	// seeded day (the roster, the busy hours, the incidents), "today" in
+	// reports and date-time text in requests and answers are in it, whatever
+	// the zone of the machine. Default Asia/Shanghai.
+	Zone *time.Location
 }
 
 // ExternalRecord is what an external action (a call, an SMS, a survey) would
