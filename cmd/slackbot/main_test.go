@@ -96,6 +96,17 @@ func TestStartsOnTheSimulator(t *testing.T) {
 // until it listens; stop ends it and checks it ended cleanly.
 func startRun(t *testing.T) (addr string, stop func()) {
 	t.Helper()
+	addr, stop, err := tryStartRun(t)
+	if err != nil {
+		t.Fatalf("run ended early: %v", err)
+	}
+	return addr, stop
+}
+
+// tryStartRun is startRun that hands back why run ended before it was
+// ready.
+func tryStartRun(t *testing.T) (addr string, stop func(), err error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
@@ -104,7 +115,7 @@ func startRun(t *testing.T) (addr string, stop func()) {
 	case addr = <-addrc:
 	case err := <-done:
 		cancel()
-		t.Fatalf("run ended early: %v", err)
+		return "", nil, err
 	case <-time.After(30 * time.Second):
 		cancel()
 		t.Fatal("not ready in 30 s")
@@ -115,7 +126,7 @@ func startRun(t *testing.T) (addr string, stop func()) {
 		if err := <-done; err != nil {
 			t.Errorf("run: %v", err)
 		}
-	}
+	}, nil
 }
 
 func get(t *testing.T, url, token string) (int, string) {
@@ -156,10 +167,21 @@ func TestOpsAddrServesTheEndpointsApart(t *testing.T) {
 	t.Setenv("CCC_AUDIT_FILE", "off")
 	t.Setenv("CCC_TOKEN_SECRET", "cmd-test-token-secret-of-32-bytes!!")
 	t.Setenv("CCC_METRICS_TOKEN", token)
-	opsAddr := freeAddr(t)
-	t.Setenv("SLACK_OPS_ADDR", opsAddr)
-
-	addr, stop := startRun(t)
+	// A free port can be taken by another test binary between freeAddr and
+	// the bot's listen: try another one then.
+	var opsAddr, addr string
+	var stop func()
+	for attempt := 1; ; attempt++ {
+		opsAddr = freeAddr(t)
+		t.Setenv("SLACK_OPS_ADDR", opsAddr)
+		var err error
+		if addr, stop, err = tryStartRun(t); err == nil {
+			break
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatalf("run ended early: %v", err)
+		}
+	}
 	if code, _ := get(t, "http://"+opsAddr+"/healthz", ""); code != 200 {
 		t.Errorf("healthz on --ops-addr: %d", code)
 	}
