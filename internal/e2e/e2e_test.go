@@ -9,13 +9,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -234,28 +234,29 @@ type syncBuf struct {
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+// readyAddr is where the bot says it listens: it binds 127.0.0.1:0 itself,
+// so no other process can take the port between a pick and the bind.
+var readyAddr = regexp.MustCompile(`msg="slackbot ready" .*\baddr=(\S+)`)
 
 func (w *world) startBot() *bot {
 	t := w.t
-	addr := freePort(t)
 	cmd := exec.Command(w.botBin)
-	cmd.Env = w.env("SLACK_ADDR="+addr, "SLACK_API_URL="+w.slack.srv.URL+"/api/", "SLACK_SIGNING_SECRET="+signingSecret,
+	cmd.Env = w.env("SLACK_ADDR=127.0.0.1:0", "SLACK_API_URL="+w.slack.srv.URL+"/api/", "SLACK_SIGNING_SECRET="+signingSecret,
 		"SLACK_BOT_TOKEN=xoxb-e2e", "SLACK_APPROVALS_CHANNEL="+approvals)
 	logs := &syncBuf{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	b := &bot{cmd: cmd, url: "http://" + addr, logs: logs}
+	b := &bot{cmd: cmd, logs: logs}
 	t.Cleanup(func() { b.kill() })
+	waitFor(t, "the bot's ready line", func() bool {
+		m := readyAddr.FindStringSubmatch(logs.String())
+		if m != nil {
+			b.url = "http://" + m[1]
+		}
+		return m != nil
+	})
 	waitFor(t, "the bot's /healthz", func() bool {
 		resp, err := http.Get(b.url + "/healthz")
 		if err != nil {
