@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -85,11 +86,23 @@ func OpenSQLite(path string, opt Options) (*SQLite, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	s := &SQLite{opt: opt.withDefaults(), path: path, db: db, changed: make(chan struct{})}
-	if err := s.migrate(); err != nil {
-		db.Close()
-		return nil, err
+	// Processes opening a fresh file at once race to turn it to WAL: SQLite
+	// answers one of them SQLITE_BUSY at once, without waiting the busy
+	// timeout, where waiting could deadlock (8 opens at once failed in about
+	// one run in 40). Try again, within the busy timeout, on a new connection.
+	deadline := time.Now().Add(SQLiteBusyTimeout)
+	for {
+		err := s.migrate()
+		if err == nil {
+			return s, nil
+		}
+		var le *lockedError
+		if !errors.As(err, &le) || time.Now().After(deadline) {
+			db.Close()
+			return nil, err
+		}
+		time.Sleep(time.Duration(5+rand.IntN(20)) * time.Millisecond)
 	}
-	return s, nil
 }
 
 func (s *SQLite) migrate() error {
@@ -128,6 +141,13 @@ func (s *SQLite) now() time.Time {
 	return time.Now()
 }
 
+// lockedError is SQLite's SQLITE_BUSY or SQLITE_LOCKED, in words.
+type lockedError struct{ path string }
+
+func (e *lockedError) Error() string {
+	return fmt.Sprintf("store: the SQLite file %s stayed locked by another process for more than %v; check for a process holding it in a long transaction, and that the file is on a local disk (not a network share)", e.path, SQLiteBusyTimeout)
+}
+
 // fail turns a driver error into one that says what to check.
 func (s *SQLite) fail(err error) error {
 	if err == nil {
@@ -145,7 +165,7 @@ func (s *SQLite) fail(err error) error {
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return fmt.Errorf("store: the SQLite file %s stayed locked by another process for more than %v; check for a process holding it in a long transaction, and that the file is on a local disk (not a network share)", s.path, SQLiteBusyTimeout)
+			return &lockedError{path: s.path}
 		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN:
 			return fmt.Errorf("store: cannot write the SQLite file %s (%v); check that this user owns it and its folder", s.path, se)
 		case sqlite3.SQLITE_FULL:
