@@ -140,20 +140,27 @@ func TestFieldsKeepOnlyTheNamedColumns(t *testing.T) {
 	}
 }
 
+// registryWith is a registry on a simulator of its own, with these result
+// options.
+func registryWith(t *testing.T, so sim.Options, ro tools.ResultOptions) *tools.Registry {
+	t.Helper()
+	srv, err := sim.Start("127.0.0.1:0", so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	gate, _ := policy.New(policy.Config{Secret: []byte("test-secret-of-at-least-32-bytes!!")})
+	reg, err := tools.New(tools.Config{Client: clientFor(t, srv), Gate: gate, DefaultInstance: sim.DefaultInstanceID, Results: ro})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
 // TestStructuredContentOff: the operator's switch marks results so a
 // surface sends only the text, which holds everything.
 func TestStructuredContentOff(t *testing.T) {
-	srv, err := sim.Start("127.0.0.1:0", sim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	gate, _ := policy.New(policy.Config{Secret: []byte("test-secret-of-at-least-32-bytes!!")})
-	reg, err := tools.New(tools.Config{Client: clientFor(t, srv), Gate: gate, DefaultInstance: sim.DefaultInstanceID,
-		Results: tools.ResultOptions{NoStructured: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := registryWith(t, sim.Options{}, tools.ResultOptions{NoStructured: true})
 	res, err := reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: "list_skill_groups"})
 	if err != nil || !res.NoStructured || !strings.Contains(res.Text, "SkillGroupName") {
 		t.Fatalf("%v %+v", err, res)
@@ -167,17 +174,7 @@ func TestTheTimesLegendOfAZoneWithDaylightSavingTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := sim.Start("127.0.0.1:0", sim.Options{Zone: ny})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	gate, _ := policy.New(policy.Config{Secret: []byte("test-secret-of-at-least-32-bytes!!")})
-	reg, err := tools.New(tools.Config{Client: clientFor(t, srv), Gate: gate, DefaultInstance: sim.DefaultInstanceID,
-		Results: tools.ResultOptions{Zone: ny}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := registryWith(t, sim.Options{Zone: ny}, tools.ResultOptions{Zone: ny})
 	res, err := reg.Invoke(context.Background(), tools.Invocation{Principal: alice, Tool: "list_call_detail_records",
 		Args: map[string]any{"PageNumber": 1, "PageSize": 5, "StartTime": "1d"}})
 	if err != nil {
