@@ -56,7 +56,7 @@ func TestTimesInEveryFormReachCCCAsItWantsThem(t *testing.T) {
 	// window's start (it does not, from 01:33 to 02:00 in Shanghai).
 	first, _ := rows[0].(map[string]any)["StartTime"].(json.Number).Int64()
 	if shown := time.UnixMilli(first).In(e.reg.Zone()).Format("2006-01-02 15:04:05"); !strings.Contains(res.Text, "times in Asia/Shanghai, UTC+08:00") || !strings.Contains(res.Text, shown) {
-		t.Fatalf("text times, want %s: %.300s", shown, res.Text)
+		t.Fatalf("text times, want %s (first row %d ms, window %v–%v): %.3000s", shown, first, start, stop, res.Text)
 	}
 
 	// A report takes date-time text; an epoch-ms number becomes that text
